@@ -72,7 +72,7 @@ func NewKeys(alg string, secret string, fallbacks ...string) (*Keys, error) {
 		}
 	}
 	// PyJWT writes the header with sorted keys and no spaces.
-	k.header = b64(`{"alg":"` + alg + `","typ":"JWT"}`) + "."
+	k.header = b64(`{"alg":"`+alg+`","typ":"JWT"}`) + "."
 	return k, nil
 }
 
