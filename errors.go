@@ -141,9 +141,12 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	w.WriteHeader(e.HTTPStatus)
 	w.Write(body)
 	if e.HTTPStatus >= 500 || e.Cause != nil {
-		lvl := slog.LevelWarn
-		if e.HTTPStatus == http.StatusInternalServerError {
+		lvl := slog.LevelDebug // a client's mistake
+		switch {
+		case e.HTTPStatus == http.StatusInternalServerError:
 			lvl = slog.LevelError
+		case e.HTTPStatus >= 500:
+			lvl = slog.LevelWarn
 		}
 		s.log.LogAttrs(r.Context(), lvl, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
