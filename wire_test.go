@@ -43,7 +43,7 @@ type testServer struct {
 	hasher *hashers.Set
 }
 
-func newTestServer(t *testing.T, cfg authing.Config, extra ...authing.Method) *testServer {
+func newTestServer(t testing.TB, cfg authing.Config, extra ...authing.Method) *testServer {
 	t.Helper()
 	clock := &fakeClock{now: time.Now()}
 	users := &authingtest.Users{Clock: clock.Now}
