@@ -1,0 +1,248 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one embedded migrations/NNNN_name.sql file.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations reads the embedded migrations in version order.
+func loadMigrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, name := range names {
+		base := strings.TrimSuffix(path.Base(name), ".sql")
+		num, label, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration file %s: want NNNN_name.sql", name)
+		}
+		body, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: label, sql: string(body)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("two migrations have version %d", ms[i].version)
+		}
+	}
+	return ms, nil
+}
+
+// migrateLockClass is the first key of the advisory lock that serialises
+// Migrate across instances; the second is a hash of the schema name.
+const migrateLockClass int32 = 0x61757468 // "auth"
+
+// SchemaError reports a users_user table that authing did not create and
+// cannot use. Migrate returns it and changes nothing.
+type SchemaError struct {
+	// Table is the schema-qualified table, for example "public.users_user".
+	Table string
+	// Problems lists each missing or incompatible column, one per entry.
+	Problems []string
+}
+
+// Error lists the problems in one line.
+func (e *SchemaError) Error() string {
+	return fmt.Sprintf("postgres: migrate: table %s was not created by authing, which changes nothing in it, and it is not usable: %s",
+		e.Table, strings.Join(e.Problems, "; "))
+}
+
+// Migrate prepares the database for authing, in one of two ways.
+//
+// If no users_user table is visible on the search_path, authing owns the
+// table: Migrate creates the table authing_migrations (version, name,
+// applied_at) in the first schema of the search_path and applies, each in
+// its own transaction, every embedded migration not listed there; the first
+// one creates users_user exactly as Django's migrations for a Bazis project
+// would, plus an index on lower(email). Later runs apply only new
+// migrations.
+//
+// If users_user exists and authing_migrations does not sit beside it, the
+// table belongs to Django/Bazis: Migrate only checks that the columns
+// authing reads and writes exist with compatible types, and creates and
+// alters nothing (not even authing_migrations). A missing or incompatible
+// column gives a *SchemaError listing every problem.
+//
+// Instances starting together take turns through an advisory lock. When
+// Options.Schema is set and that schema does not exist, Migrate creates it.
+// Migrate is bounded by Options.MigrateTimeout.
+func (db *DB) Migrate(ctx context.Context) (err error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	mctx, cancel := db.bound(ctx, db.migrateTimeout)
+	defer cancel()
+
+	conn, err := db.pool.Acquire(mctx)
+	if err != nil {
+		return translate(ctx, "migrate", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(mctx, `SELECT pg_advisory_lock($1, hashtext($2))`, migrateLockClass, db.schema); err != nil {
+		return translate(ctx, "migrate: lock", err)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, uerr := conn.Exec(uctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, migrateLockClass, db.schema); uerr != nil {
+			// Closing the session releases the lock; the pool drops the
+			// closed connection.
+			conn.Conn().Close(uctx)
+		}
+	}()
+
+	if db.schema != "" {
+		var exists bool
+		if err := conn.QueryRow(mctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, db.schema).Scan(&exists); err != nil {
+			return translate(ctx, "migrate", err)
+		}
+		if !exists {
+			if _, err := conn.Exec(mctx, `CREATE SCHEMA `+pgx.Identifier{db.schema}.Sanitize()); err != nil {
+				return translate(ctx, "migrate: create schema", err)
+			}
+		}
+	}
+
+	var current, usersSchema, migrationsSchema *string
+	err = conn.QueryRow(mctx, `SELECT current_schema(),
+		(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass('users_user')),
+		(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass('authing_migrations'))`).
+		Scan(&current, &usersSchema, &migrationsSchema)
+	if err != nil {
+		return translate(ctx, "migrate", err)
+	}
+
+	switch {
+	case usersSchema == nil:
+		if current == nil {
+			return errors.New("postgres: migrate: no schema of the search_path exists; set Options.Schema or create one")
+		}
+		_, err := conn.Exec(mctx, `CREATE TABLE IF NOT EXISTS authing_migrations (
+			version    integer     NOT NULL PRIMARY KEY,
+			name       text        NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`)
+		if err != nil {
+			return translate(ctx, "migrate", err)
+		}
+		usersSchema = current
+	case migrationsSchema == nil || *migrationsSchema != *usersSchema:
+		// Django's table: look, do not touch.
+		return db.verify(mctx, ctx, conn, *usersSchema)
+	}
+
+	for _, m := range ms {
+		if err := db.apply(mctx, ctx, conn, m); err != nil {
+			return err
+		}
+	}
+	return db.verify(mctx, ctx, conn, *usersSchema)
+}
+
+// apply runs one migration in a transaction unless it is recorded already.
+func (db *DB) apply(mctx, ctx context.Context, conn *pgxpool.Conn, m migration) error {
+	op := fmt.Sprintf("migrate %04d_%s", m.version, m.name)
+	tx, err := conn.Begin(mctx)
+	if err != nil {
+		return translate(ctx, op, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(mctx))
+	var done bool
+	if err := tx.QueryRow(mctx, `SELECT EXISTS (SELECT 1 FROM authing_migrations WHERE version = $1)`, m.version).Scan(&done); err != nil {
+		return translate(ctx, op, err)
+	}
+	if done {
+		return nil
+	}
+	if _, err := tx.Exec(mctx, m.sql); err != nil {
+		return translate(ctx, op, err)
+	}
+	if _, err := tx.Exec(mctx, `INSERT INTO authing_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+		return translate(ctx, op, err)
+	}
+	return translate(ctx, op, tx.Commit(mctx))
+}
+
+// needed lists the columns authing reads and writes, with the types it can
+// use (information_schema.columns.data_type).
+var needed = []struct {
+	column string
+	types  []string
+}{
+	{"id", []string{"uuid"}},
+	{"password", []string{"character varying", "text"}},
+	{"last_login", []string{"timestamp with time zone"}},
+	{"is_superuser", []string{"boolean"}},
+	{"username", []string{"character varying", "text"}},
+	{"first_name", []string{"character varying", "text"}},
+	{"last_name", []string{"character varying", "text"}},
+	{"email", []string{"character varying", "text"}},
+	{"is_staff", []string{"boolean"}},
+	{"is_active", []string{"boolean"}},
+	{"date_joined", []string{"timestamp with time zone"}},
+	{"dt_first_login", []string{"timestamp with time zone"}},
+}
+
+// verify checks the columns of schema.users_user.
+func (db *DB) verify(mctx, ctx context.Context, conn *pgxpool.Conn, schema string) error {
+	rows, err := conn.Query(mctx, `SELECT column_name, data_type FROM information_schema.columns
+		WHERE table_schema = $1 AND table_name = 'users_user'`, schema)
+	if err != nil {
+		return translate(ctx, "migrate: verify", err)
+	}
+	have := map[string]string{}
+	var name, typ string
+	_, err = pgx.ForEachRow(rows, []any{&name, &typ}, func() error {
+		have[name] = typ
+		return nil
+	})
+	if err != nil {
+		return translate(ctx, "migrate: verify", err)
+	}
+	table := pgx.Identifier{schema, "users_user"}.Sanitize()
+	if len(have) == 0 {
+		return &SchemaError{Table: table, Problems: []string{"the table has no columns visible to this role"}}
+	}
+	var problems []string
+	for _, n := range needed {
+		got, ok := have[n.column]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("missing column %s (%s)", n.column, n.types[0]))
+		case !slices.Contains(n.types, got):
+			problems = append(problems, fmt.Sprintf("column %s is %s, want %s", n.column, got, strings.Join(n.types, " or ")))
+		}
+	}
+	if len(problems) > 0 {
+		return &SchemaError{Table: table, Problems: problems}
+	}
+	return nil
+}
