@@ -62,7 +62,7 @@ func (f *Users) UserByEmail(_ context.Context, email string) (authing.User, erro
 // RecordLogin implements authing.Users.
 func (f *Users) RecordLogin(_ context.Context, id string, at time.Time) error {
 	return f.update(id, func(u *authing.User) {
-		t := at
+		t := at.UTC()
 		u.LastLogin = &t
 		if u.FirstLogin == nil {
 			u.FirstLogin = &t

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The project's test command (README): vet, formatting, the race-enabled
+# tests against the real PostgreSQL and Redis, and a short run of each fuzzer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# PostgreSQL and Redis for the tests that need them (started when not running).
+./scripts/services.sh
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt: not formatted: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 20m ./...
+
+# Each fuzz target for a few seconds (FUZZTIME=0 skips).
+fuzztime=${FUZZTIME:-5s}
+if [ "$fuzztime" != "0" ]; then
+  for pkg in $(go list ./...); do
+    for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+      echo "fuzz: $pkg $target ($fuzztime)"
+      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+    done
+  done
+fi
+echo "tests: all passed"
