@@ -251,7 +251,9 @@ func TestServe_Settings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tok struct{ AccessToken string `json:"access_token"` }
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
 	json.NewDecoder(res.Body).Decode(&tok)
 	res.Body.Close()
 	k, _ := authing.NewKeys(authing.HS256, cliSecret)
