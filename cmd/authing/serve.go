@@ -35,7 +35,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err := cf.parse(args); err != nil {
 		return err
 	}
-	cfg, _, err := cf.resolve(e, map[string]string{"AUTHING_ADDR": *addr, "AUTHING_PREFIX": *prefix, "REDIS_URL": *redisURL})
+	cfg, st, err := cf.resolve(e, map[string]string{"AUTHING_ADDR": *addr, "AUTHING_PREFIX": *prefix, "REDIS_URL": *redisURL})
 	if err != nil {
 		return fmt.Errorf("configuration:\n  %w", indent(err))
 	}
@@ -74,7 +74,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 
 	methods := make([]authing.Method, 0, len(cfg.kinds))
 	for _, k := range cfg.kinds {
-		m, err := newMethod(k, methodDeps{users: users, hashers: cfg.hashers, upgrade: cfg.upgrade})
+		m, err := newMethod(k, methodDeps{users: users, hashers: cfg.hashers, upgrade: cfg.upgrade, settings: st})
 		if err != nil {
 			return err
 		}

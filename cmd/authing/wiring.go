@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"authing.dev/authing"
@@ -20,10 +21,11 @@ import (
 	"authing.dev/authing/userdb/sqlite"
 )
 
-// kindNames maps every accepted BAZIS_AUTH_KINDS name to its method. This
-// is the only name → constructor map of the project.
+// kindNames maps every accepted BAZIS_AUTH_KINDS name to its canonical kind.
+// Together with kindConstructors it is the only name → constructor map of
+// the project.
 var kindNames = map[string]string{
-	"password": "password",
+	"password":                                "password",
 	"bazis.contrib.authing.services.password": "password",
 }
 
@@ -32,16 +34,24 @@ var kindHints = map[string]string{
 	"bazis.contrib.authing.password": "did you mean bazis.contrib.authing.services.password? (Bazis check authing.W001)",
 }
 
+// methodDeps is what a method constructor may use.
 type methodDeps struct {
-	users   authing.UserDirectory
-	hashers *hashers.Set
-	upgrade bool
+	users    authing.UserDirectory
+	hashers  *hashers.Set
+	upgrade  bool
+	settings *settings
+}
+
+// kindConstructors builds the method of each canonical kind.
+var kindConstructors = map[string]func(methodDeps) (authing.Method, error){
+	"password": func(d methodDeps) (authing.Method, error) {
+		return password.New(d.users, password.Options{Hasher: d.hashers, KeepHashes: !d.upgrade}), nil
+	},
 }
 
 func newMethod(kind string, d methodDeps) (authing.Method, error) {
-	switch kind {
-	case "password":
-		return password.New(d.users, password.Options{Hasher: d.hashers, KeepHashes: !d.upgrade}), nil
+	if c, ok := kindConstructors[kind]; ok {
+		return c(d)
 	}
 	return nil, fmt.Errorf("no constructor for kind %q", kind)
 }
@@ -168,7 +178,7 @@ func buildConfig(st *settings) (*appConfig, error) {
 	for _, k := range kinds {
 		canon, ok := kindNames[k]
 		if !ok {
-			msg := fmt.Sprintf("BAZIS_AUTH_KINDS: unknown sign-in method %q (known: password, bazis.contrib.authing.services.password)", k)
+			msg := fmt.Sprintf("BAZIS_AUTH_KINDS: unknown sign-in method %q (known: %s)", k, strings.Join(knownKinds(), ", "))
 			if h := kindHints[k]; h != "" {
 				msg += "; " + h
 			}
@@ -202,6 +212,15 @@ func buildConfig(st *settings) (*appConfig, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+func knownKinds() []string {
+	names := make([]string, 0, len(kindNames))
+	for n := range kindNames {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func unjoin(err error) []error {
