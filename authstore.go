@@ -127,3 +127,19 @@ func (s *Service) RedirectToAuth(w http.ResponseWriter, st *AuthStore) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusSeeOther)
 }
+
+// Complete ends a sign-in attempt of a method on st: with u non-nil the store
+// is signed in, otherwise failure is recorded; then the 303 to GET /auth/.
+func (s *Service) Complete(w http.ResponseWriter, r *http.Request, st *AuthStore, method string, u *User, failure StoreError) error {
+	var err error
+	if u != nil {
+		err = s.SignIn(r, st, *u, method)
+	} else {
+		err = s.AddStoreError(r, st, method, failure.Code, failure.Detail)
+	}
+	if err != nil {
+		return err
+	}
+	s.RedirectToAuth(w, st)
+	return nil
+}
