@@ -16,7 +16,8 @@ const Code = "password"
 // Hasher checks and encodes Django password hashes; hashers.Set implements it.
 type Hasher interface {
 	// Verify reports whether password matches encoded, and whether encoded
-	// should be replaced by a hash of the preferred algorithm/parameters.
+	// should be replaced by a hash of the preferred algorithm/parameters. It
+	// does the work of one verification even when encoded is malformed.
 	Verify(password, encoded string) (ok, upgrade bool, err error)
 	// Encode hashes password with the preferred algorithm.
 	Encode(password string) (string, error)
@@ -137,8 +138,8 @@ func (m *Method) Authenticate(ctx context.Context, clientIP, username, password 
 	match, upgrade, herr := m.opts.Hasher.Verify(password, u.PasswordHash)
 	if herr != nil {
 		// A malformed or unknown hash in the database: refuse like a wrong
-		// password, with the same work, and tell the operator.
-		m.opts.Hasher.VerifyDummy(password)
+		// password (Verify did the work of one verification) and tell the
+		// operator.
 		m.opts.Logger.WarnContext(ctx, "password: unusable stored hash", slog.String("user_id", u.ID), slog.Any("error", herr))
 		return authing.User{}, false, nil
 	}
