@@ -33,10 +33,18 @@ func (s *Service) handleAuth(w http.ResponseWriter, r *http.Request) error {
 	t := s.tokens(r)
 	tok := t.picked()
 
-	// 1. A valid session token: a refresh. Any failure means anonymous.
+	// 1. A valid session token: a refresh. Any failure means anonymous, a
+	// revoked session too.
 	if tok != "" {
 		if c, err := s.keys.ParseSessionToken(tok, s.cfg.Now()); err == nil {
-			u, err := s.activeUser(ctx, s.users.UserByUsername, c.Subject)
+			revoked, err := s.sessionRevoked(ctx, tok, c)
+			if err != nil {
+				return err
+			}
+			var u *User
+			if !revoked {
+				u, err = s.activeUser(ctx, s.users.UserByUsername, c.Subject)
+			}
 			if err != nil {
 				return err
 			}
@@ -145,8 +153,8 @@ func (s *Service) writeSession(w http.ResponseWriter, r *http.Request, u User, a
 
 // handleLogout is POST /logout/: every store named by the query, the Bearer
 // header or the cookie is deleted (a signed-in store too, without being
-// claimed); session tokens are stateless and ignored. Always 204 with the
-// deletion cookie.
+// claimed); session tokens are stateless and ignored, unless
+// Config.RevokeOnLogout revokes them. Always 204 with the deletion cookie.
 func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	t := s.tokens(r)
 	for _, tok := range []string{t.query, t.bearer, t.cookie} {
@@ -157,6 +165,11 @@ func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) error {
 			if err := s.store.Delete(r.Context(), storeKey(key)); err != nil {
 				return err
 			}
+		}
+	}
+	if s.cfg.RevokeOnLogout {
+		if err := s.revokeOnLogout(r, t.query, t.bearer, t.cookie); err != nil {
+			return err
 		}
 	}
 	s.Emit(r, Event{Kind: EventLogout})

@@ -75,6 +75,12 @@ func ReadJSONBody(r *http.Request) (*JSONBody, error) {
 	if !b.isJSON {
 		return b, nil
 	}
+	if pos, deep := jsonTooDeep(raw, MaxJSONDepth); deep {
+		ptr := "/" + strconv.Itoa(utf8.RuneCount(raw[:pos]))
+		return nil, &Error{HTTPStatus: http.StatusUnprocessableEntity, Objects: []ErrorObject{{
+			Status: http.StatusUnprocessableEntity, Title: titleJSONInvalid, Code: codeValidate,
+			Detail: detailJSONTooDeep, Source: &ErrorSource{Pointer: &ptr}}}}
+	}
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -95,6 +101,42 @@ func ReadJSONBody(r *http.Request) (*JSONBody, error) {
 		_ = json.Unmarshal(raw, &b.obj)
 	}
 	return b, nil
+}
+
+// MaxJSONDepth bounds the nesting of JSON bodies: a body with arrays or
+// objects nested deeper is refused with 422 json_invalid before it is
+// decoded. The sign-in bodies are flat objects.
+const MaxJSONDepth = 32
+
+const detailJSONTooDeep = "JSON nested too deeply"
+
+// jsonTooDeep reports whether raw nests arrays and objects deeper than
+// limit, and the byte offset of the first bracket too deep. Brackets inside
+// strings do not count; the rest of the syntax is left to the decoder.
+func jsonTooDeep(raw []byte, limit int) (int, bool) {
+	depth, inString, escaped := 0, false, false
+	for i, c := range raw {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			if depth++; depth > limit {
+				return i, true
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return 0, false
 }
 
 // jsonInvalid builds the 422 json_invalid answer; its pointer is the

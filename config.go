@@ -66,6 +66,16 @@ type Config struct {
 	// Events, when set, receives one Event per sign-in success or failure,
 	// claim and logout (audit logs, metrics). It must not block.
 	Events func(context.Context, Event)
+
+	// Revocations, when set, is consulted on every session verification:
+	// revoked sessions are refused like invalid ones. Default none: session
+	// tokens are stateless, as in Bazis.
+	Revocations Revocations
+	// RevokeOnLogout (AUTHING_REVOKE_ON_LOGOUT) makes POST /logout/ also
+	// revoke the session tokens it is given, until their expiry. Without
+	// Revocations it uses a MemoryRevocations (one instance only). Default
+	// false: the logout ignores session tokens, as Bazis does.
+	RevokeOnLogout bool
 }
 
 // Default values of the settings.
@@ -120,6 +130,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.RevokeOnLogout && c.Revocations == nil {
+		c.Revocations = NewMemoryRevocations(c.Now, max(c.SessionLifetime, DefaultRevocationRetention))
 	}
 	return c
 }

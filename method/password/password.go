@@ -33,8 +33,16 @@ type HashReplacer interface {
 }
 
 // Limiter throttles credential attempts. Allow is called before any password
-// work; a refusal carries how long to wait. Done reports the outcome so that
-// the limiter can reset or grow its counters.
+// work; a refusal (retryAfter > 0, in seconds) means no work at all: the
+// store flow records TOO_MANY_ATTEMPTS and the token endpoints answer 429
+// with Retry-After. Done reports the outcome of an allowed attempt (it is
+// not called when the user database failed) so that the limiter can reset
+// or grow its counters. Allow does not learn whether the username exists,
+// so throttling answers the same for every username. An error of Allow
+// (its backend is down) fails the attempt (503).
+//
+// throttle.Limiter (in memory) and throttle/redisthrottle.Limiter (shared
+// by all instances) implement it.
 type Limiter interface {
 	Allow(ctx context.Context, username, clientIP string) (retryAfter int, err error)
 	Done(ctx context.Context, username, clientIP string, success bool)
@@ -186,18 +194,29 @@ func (m *Method) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	var te *ThrottledError
 	switch {
 	case errors.As(err, &te):
-		err = m.svc.AddStoreError(r, st, Code, CodeTooManyAttempts, DetailTooManyAttempts)
+		err = m.storeError(r, st, authing.EventThrottled, f["username"], CodeTooManyAttempts, DetailTooManyAttempts)
 	case err != nil:
 		return err
 	case ok:
 		err = m.svc.SignIn(r, st, u, Code)
 	default:
-		err = m.svc.AddStoreError(r, st, Code, authing.CodeUsernamePasswordError, authing.DetailCredentialsInvalid)
+		err = m.storeError(r, st, authing.EventLoginFailure, f["username"], authing.CodeUsernamePasswordError, authing.DetailCredentialsInvalid)
 	}
 	if err != nil {
 		return err
 	}
 	m.svc.RedirectToAuth(w, st)
+	return nil
+}
+
+// storeError records a failed attempt in the store and emits its event,
+// with the username tried (never the password).
+func (m *Method) storeError(r *http.Request, st *authing.AuthStore, kind, username, code, detail string) error {
+	st.Data.Errors = append(st.Data.Errors, authing.StoreError{Code: code, Detail: detail})
+	if err := m.svc.SaveStore(r.Context(), st); err != nil {
+		return err
+	}
+	m.svc.Emit(r, authing.Event{Kind: kind, Method: Code, Username: username, Reason: code})
 	return nil
 }
 
@@ -230,9 +249,10 @@ func (m *Method) handleToken(w http.ResponseWriter, r *http.Request) error {
 	var te *ThrottledError
 	switch {
 	case errors.As(err, &te):
-		e := authing.HTTPError(http.StatusTooManyRequests, CodeTooManyAttempts, DetailTooManyAttempts,
+		m.svc.Emit(r, authing.Event{Kind: authing.EventThrottled, Method: Code, Username: f["username"],
+			Reason: CodeTooManyAttempts})
+		return authing.HTTPError(http.StatusTooManyRequests, CodeTooManyAttempts, DetailTooManyAttempts,
 			"Retry-After", strconv.Itoa(max(te.RetryAfter, 1)))
-		return e
 	case err != nil:
 		return err
 	case !ok:
