@@ -20,21 +20,29 @@
 //
 // # Migrate and existing tables
 //
-// Open never changes the database; Migrate does, and only when the table is
-// authing's:
+// Open never changes the database; Migrate does, and it changes users_user
+// only when the table is authing's:
 //
 //   - no users_user on the search_path: authing creates it (identical to
 //     Django's, so a Django project can adopt it with migrate
 //     --fake-initial) with an extra index on (lower(email), date_joined),
 //     and records its migrations, embedded SQL files applied each in a
 //     transaction, in its own table authing_migrations;
-//   - users_user present without authing_migrations beside it (created by
-//     Django/Bazis): authing checks that the columns above exist with
-//     compatible types and changes nothing at all. A missing or mistyped
-//     column gives a *SchemaError that lists every problem. authing writes
-//     only the columns above (a login, a password hash upgrade, is_active,
-//     new users); a project column that is NOT NULL without a default makes
-//     CreateUser fail with an error naming it.
+//   - users_user created by Django/Bazis (authing_migrations beside it does
+//     not record the migration that creates it): authing checks that the
+//     columns above exist with compatible types and never changes that
+//     table. A missing or mistyped column gives a *SchemaError that lists
+//     every problem, and then nothing at all is changed. Otherwise Migrate
+//     creates only authing's own tables (migrations whose first line is
+//     "-- authing:own-tables": the account links table authing_user_link,
+//     without a foreign key into Django's table) and records them in
+//     authing_migrations. authing writes only the columns above (a login, a
+//     password hash upgrade, is_active, new users); a project column that is
+//     NOT NULL without a default makes CreateUser fail with an error naming
+//     it.
+//
+// Account links (UserByLink, Link) live in authing_user_link: (issuer,
+// subject) → user id, for OpenID Connect sign-ins.
 //
 // UserByEmail matches lower(email) = lower($1); a Django table has no index
 // for it, and the operator may add one (see DB.UserByEmail).

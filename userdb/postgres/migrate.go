@@ -24,7 +24,15 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	// ownTables: the file starts with the line "-- authing:own-tables": it
+	// creates or changes only tables of authing's own, never users_user, and
+	// is applied also beside a Django users_user.
+	ownTables bool
 }
+
+// ownTablesMarker is the first line of a migration that touches only
+// authing's own tables.
+const ownTablesMarker = "-- authing:own-tables\n"
 
 // loadMigrations reads the embedded migrations in version order.
 func loadMigrations() ([]migration, error) {
@@ -44,7 +52,8 @@ func loadMigrations() ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: label, sql: string(body)})
+		ms = append(ms, migration{version: v, name: label, sql: string(body),
+			ownTables: strings.HasPrefix(strings.ReplaceAll(string(body), "\r\n", "\n"), ownTablesMarker)})
 	}
 	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
 	for i := 1; i < len(ms); i++ {
@@ -84,11 +93,16 @@ func (e *SchemaError) Error() string {
 // would, plus an index on lower(email). Later runs apply only new
 // migrations.
 //
-// If users_user exists and authing_migrations does not sit beside it, the
-// table belongs to Django/Bazis: Migrate only checks that the columns
-// authing reads and writes exist with compatible types, and creates and
-// alters nothing (not even authing_migrations). A missing or incompatible
-// column gives a *SchemaError listing every problem.
+// If users_user exists and authing did not create it (no authing_migrations
+// beside it recording version 1), the table belongs to Django/Bazis:
+// Migrate checks that the columns authing reads and writes exist with
+// compatible types, and never creates, alters or writes anything in
+// users_user. A missing or incompatible column gives a *SchemaError listing
+// every problem, and nothing is changed. When the table is usable, Migrate
+// applies only the migrations marked as touching authing's own tables (the
+// account links table authing_user_link), recorded in authing_migrations in
+// the first schema of the search_path. The role needs the CREATE privilege
+// on that schema for this.
 //
 // Instances starting together take turns through an advisory lock. When
 // Options.Schema is set and that schema does not exist, Migrate creates it.
@@ -140,26 +154,43 @@ func (db *DB) Migrate(ctx context.Context) (err error) {
 		return translate(ctx, "migrate", err)
 	}
 
+	owned := true
 	switch {
 	case usersSchema == nil:
 		if current == nil {
 			return errors.New("postgres: migrate: no schema of the search_path exists; set Options.Schema or create one")
 		}
-		_, err := conn.Exec(mctx, `CREATE TABLE IF NOT EXISTS authing_migrations (
-			version    integer     NOT NULL PRIMARY KEY,
-			name       text        NOT NULL,
-			applied_at timestamptz NOT NULL DEFAULT now()
-		)`)
-		if err != nil {
-			return translate(ctx, "migrate", err)
-		}
 		usersSchema = current
 	case migrationsSchema == nil || *migrationsSchema != *usersSchema:
-		// Django's table: look, do not touch.
-		return db.verify(mctx, ctx, conn, *usersSchema)
+		owned = false
+	default:
+		// authing_migrations beside users_user: authing created the table
+		// if it recorded the migration that creates it.
+		if err := conn.QueryRow(mctx, `SELECT EXISTS (SELECT 1 FROM authing_migrations WHERE version = 1)`).Scan(&owned); err != nil {
+			return translate(ctx, "migrate", err)
+		}
 	}
-
+	if !owned {
+		// Django's table: check it, never touch it.
+		if err := db.verify(mctx, ctx, conn, *usersSchema); err != nil {
+			return err
+		}
+		if current == nil {
+			return errors.New("postgres: migrate: no schema of the search_path exists for authing's own tables; set Options.Schema or create one")
+		}
+	}
+	_, err = conn.Exec(mctx, `CREATE TABLE IF NOT EXISTS authing_migrations (
+		version    integer     NOT NULL PRIMARY KEY,
+		name       text        NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`)
+	if err != nil {
+		return translate(ctx, "migrate", err)
+	}
 	for _, m := range ms {
+		if !owned && !m.ownTables {
+			continue
+		}
 		if err := db.apply(mctx, ctx, conn, m); err != nil {
 			return err
 		}

@@ -153,6 +153,17 @@ func catalog(t *testing.T, c *pgx.Conn, schema string, tables ...string) string 
 	return b.String()
 }
 
+// tableNames lists the tables of schema, sorted.
+func tableNames(t *testing.T, c *pgx.Conn, schema string) []string {
+	t.Helper()
+	rows, _ := c.Query(t.Context(), `SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, schema)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
 // A user row as Django's ORM inserts it (User.objects.create_user).
 const djangoUserID = "5b0c1a9e-7d4f-4c1b-9e2a-3f6d8c7b1a20"
 
@@ -178,7 +189,8 @@ func TestMigrate_BazisTable(t *testing.T) {
 	url, schema := newSchema(t)
 	admin := loadFixture(t, url, schema)
 	insertDjangoUser(t, admin)
-	before := catalog(t, admin, schema)
+	djangoTables := tableNames(t, admin, schema)
+	before := catalog(t, admin, schema, djangoTables...)
 
 	db := open(t, url, schema, postgres.Options{})
 	for i := range 2 {
@@ -186,8 +198,14 @@ func TestMigrate_BazisTable(t *testing.T) {
 			t.Fatalf("Migrate #%d on the Django table: %v", i+1, err)
 		}
 	}
-	if after := catalog(t, admin, schema); after != before {
+	if after := catalog(t, admin, schema, djangoTables...); after != before {
 		t.Fatalf("Migrate changed a table it did not create.\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	// Beside them, only authing's own tables (account links).
+	wantTables := append(slices.Clone(djangoTables), "authing_migrations", "authing_user_link")
+	slices.Sort(wantTables)
+	if got := tableNames(t, admin, schema); !slices.Equal(got, wantTables) {
+		t.Errorf("tables after Migrate = %q, want %q", got, wantTables)
 	}
 
 	want := authing.User{
@@ -351,7 +369,7 @@ func TestMigrate_CreatesDjangoIdenticalTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(tables, []string{"authing_migrations", "users_user"}) {
+	if !slices.Equal(tables, []string{"authing_migrations", "authing_user_link", "users_user"}) {
 		t.Errorf("tables authing created = %q", tables)
 	}
 }
@@ -377,8 +395,8 @@ func TestMigrate_Idempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(versions, []int32{1}) {
-			t.Errorf("applied versions = %v, want [1]", versions)
+		if !slices.Equal(versions, []int32{1, 2}) {
+			t.Errorf("applied versions = %v, want [1 2]", versions)
 		}
 	}
 }

@@ -26,6 +26,13 @@
 // database (Django writes UUIDs as 32 hex digits and times in another
 // format) and is not meant to be shared with one.
 //
+// # Account links
+//
+// The table authing_user_link (migration 0002) keeps OpenID Connect account
+// links: (issuer, subject) → user id, with a foreign key to users_user (ON
+// DELETE CASCADE). UserByLink and Link implement the Links interface of
+// method/oidc.
+//
 // # Migrations
 //
 // Open never changes the schema; Migrate does. The migrations are SQL files
