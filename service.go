@@ -127,6 +127,7 @@ func (s *Service) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store") // every answer may carry a token (even a 307's Location)
 	if origin := r.Header.Get("Origin"); origin != "" && s.cors[origin] {
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")

@@ -15,13 +15,16 @@
 //
 // An attempt is counted when it is allowed (a reservation), so concurrent
 // attempts on any number of instances cannot slip past a limit between the
-// check and the outcome. A successful sign-in then resets the username and
-// username+address counters, gives back its reservation on the address,
+// check and the outcome. A successful sign-in then resets the
+// username+address counter, gives back its reservation on the address,
 // network and global counters, and marks the address as known for the user
 // for Limits.KnownFor. The username counter — the one that distributed
 // guessing drives up — is not applied to a known address, so an attacker
 // guessing one account from many addresses does not keep its owner out when
-// the owner signs in from an address used before.
+// the owner signs in from an address used before; and such a sign-in does
+// not reset it either, so the owner's sign-ins hand the attacker no new free
+// guesses. A sign-in from a new address, which the username counter let
+// through, resets it.
 //
 // The address counters are deliberately not reset by a success: otherwise a
 // credential-stuffing client could sign in to an account of its own between

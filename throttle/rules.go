@@ -175,6 +175,28 @@ func (r Rule) String() string {
 	return s
 }
 
+// MaxFailures is the documented limit of a rule: an upper bound on the
+// failures it lets through in any window of the given length, whatever the
+// pace of the attempts:
+//
+//	Free + 1 + ⌈window/Forgive⌉ + ⌊log2(window/Delay + 1)⌋ + ⌊window/MaxDelay⌋
+//
+// (the free failures, the one that starts the waits, one more for each
+// failure forgiven, and the waits that fit in the window: doubling, then at
+// the cap). For the default username rule that is 18 in the first 1,000
+// seconds and 214 in a day — in practice one guess every 15 minutes once
+// the cap is reached. An Off rule has no limit (-1).
+func (r Rule) MaxFailures(window time.Duration) int {
+	if r.Off {
+		return -1
+	}
+	w := float64(window.Milliseconds())
+	n := r.Free + 1 + int(math.Ceil(w/float64(r.Forgive.Milliseconds())))
+	n += int(math.Floor(math.Log2(w/float64(r.Delay.Milliseconds()) + 1)))
+	n += int(math.Floor(w / float64(r.MaxDelay.Milliseconds())))
+	return n
+}
+
 // Subjects are the counter names of one attempt. Implementations prefix
 // them with their own namespace.
 type Subjects struct {

@@ -101,8 +101,10 @@ func skip(i int, r Rule, name string, known bool) bool {
 }
 
 // Done implements password.Limiter. A failure was already counted by
-// Allow; a success resets the username counters, gives back the
-// reservation on the others and makes the address known for the user.
+// Allow. A success resets the username+address counter (and the username
+// counter when the address was not known yet), gives back the reservation
+// on the address, network and global counters and makes the address known
+// for the user.
 func (l *Limiter) Done(_ context.Context, username, clientIP string, success bool) {
 	if !success {
 		return
@@ -112,12 +114,16 @@ func (l *Limiter) Done(_ context.Context, username, clientIP string, success boo
 	rules, names := l.lim.Rules(), s.Counters()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.remove(s.User)
-	l.remove(s.UserIP)
 	k := l.get(s.Known, now)
 	if k == nil {
+		// The username counter applied to this address: the owner got
+		// through it, so it starts again. At a known address it did not
+		// apply, and stays: the owner's sign-ins do not hand an attacker
+		// who guesses from elsewhere new free failures.
+		l.remove(s.User)
 		k = l.add(s.Known)
 	}
+	l.remove(s.UserIP)
 	k.expires = now + l.lim.KnownFor.Milliseconds()
 	for i := 2; i < len(rules); i++ {
 		if rules[i].Off || names[i] == "" {

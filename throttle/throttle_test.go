@@ -118,3 +118,52 @@ func BenchmarkLimiter_Allow(b *testing.B) {
 		}
 	}
 }
+
+// The documented limit holds: an attacker who tries again the moment each
+// wait is over (and at other paces) never gets more failures through a
+// rule in a window than Rule.MaxFailures.
+func TestRule_MaxFailures(t *testing.T) {
+	d := throttle.DefaultLimits()
+	if got := d.User.MaxFailures(1000 * time.Second); got != 18 {
+		t.Fatalf("default username rule, 1,000 s: %d, want 18 (docs/security.md)", got)
+	}
+	if got := d.User.MaxFailures(24 * time.Hour); got != 214 {
+		t.Fatalf("default username rule, a day: %d, want 214 (docs/security.md)", got)
+	}
+	if got := d.IP.MaxFailures(1000 * time.Second); got != 78 {
+		t.Fatalf("default address rule, 1,000 s: %d, want 78 (docs/security.md)", got)
+	}
+	rules := []throttle.Rule{d.User, d.IP, d.Net, d.Global,
+		{Free: 0, Forgive: time.Second, Delay: time.Second, MaxDelay: 4 * time.Second},
+		{Free: 3, Forgive: 10 * time.Second, Delay: 250 * time.Millisecond, MaxDelay: time.Minute}}
+	for _, r := range rules {
+		for _, pace := range []time.Duration{0, time.Millisecond, 700 * time.Millisecond, time.Second, 7 * time.Second, time.Minute} {
+			for _, window := range []time.Duration{10 * time.Second, 1000 * time.Second, 6 * time.Hour} {
+				if (pace > 0 && window/pace > 20_000) || (pace == 0 && window > 1000*time.Second) {
+					continue // too many steps for a unit test
+				}
+				clock := throttletest.NewClock()
+				off := throttle.Rule{Off: true}
+				l := throttle.New(throttle.Options{Limits: throttle.Limits{User: off, UserIP: r, IP: off, Net: off, Global: off, Now: clock.Now}})
+				start := clock.Now()
+				failures := 0
+				for clock.Now().Sub(start) <= window {
+					w, _ := l.Allow(context.Background(), "victim", "192.0.2.1")
+					if w == 0 {
+						failures++
+						l.Done(context.Background(), "victim", "192.0.2.1", false)
+						if pace == 0 {
+							continue // try again at once
+						}
+						clock.Advance(pace)
+						continue
+					}
+					clock.Advance(max(pace, time.Duration(w)*time.Second)) // wait exactly as told
+				}
+				if max := r.MaxFailures(window); failures > max {
+					t.Errorf("rule %v, pace %v, window %v: %d failures, MaxFailures %d", r, pace, window, failures, max)
+				}
+			}
+		}
+	}
+}

@@ -118,15 +118,15 @@ func (e *ThrottledError) Unwrap() error { return ErrThrottled }
 // hash is upgraded (unless KeepHashes).
 func (m *Method) Authenticate(ctx context.Context, clientIP, username, password string) (u authing.User, ok bool, err error) {
 	if l := m.opts.Limiter; l != nil {
-		wait, err := l.Allow(ctx, username, clientIP)
-		if err != nil {
-			return authing.User{}, false, err
+		wait, lerr := l.Allow(ctx, username, clientIP)
+		if lerr != nil {
+			return authing.User{}, false, lerr
 		}
 		if wait > 0 {
 			return authing.User{}, false, &ThrottledError{RetryAfter: wait}
 		}
 		defer func() {
-			if err == nil {
+			if err == nil { // the named result: no outcome when the database failed
 				l.Done(ctx, username, clientIP, ok)
 			}
 		}()

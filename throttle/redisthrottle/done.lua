@@ -1,4 +1,5 @@
--- Done after a success: reset the username counters, mark the address as
+-- Done after a success: reset the username+address counter (and the
+-- username counter when the address was not known), mark the address as
 -- known for the user, and give the reservation back on the others.
 --
 -- KEYS[1]     the "known address" mark
@@ -7,7 +8,12 @@
 -- ARGV[2]     how long the mark lasts, ms
 -- ARGV[3..17] for ip, net, global: on, free, forgive ms, delay ms, max delay ms
 local now = tonumber(ARGV[1])
-redis.call('DEL', KEYS[2], KEYS[3])
+local mark = redis.call('GET', KEYS[1])
+if not (mark and tonumber(mark) > now) then
+  -- the username counter applied to this address (see throttle.Limiter.Done)
+  redis.call('DEL', KEYS[2])
+end
+redis.call('DEL', KEYS[3])
 redis.call('SET', KEYS[1], string.format('%d', now + tonumber(ARGV[2])), 'PX', ARGV[2])
 for i = 1, 3 do
   local b = 3 + (i - 1) * 5

@@ -118,9 +118,8 @@ func (l *Limiter) Allow(ctx context.Context, username, clientIP string) (int, er
 	return int((wait + 999) / 1000), nil
 }
 
-// Done implements password.Limiter. A failure was counted by Allow; a
-// success resets the username counters, gives back its reservation on the
-// others and makes the address known for the user, in one script.
+// Done implements password.Limiter, as throttle.Limiter.Done does, in one
+// script.
 func (l *Limiter) Done(ctx context.Context, username, clientIP string, success bool) {
 	if !success {
 		return

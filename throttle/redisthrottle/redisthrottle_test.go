@@ -3,6 +3,9 @@ package redisthrottle_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,5 +105,35 @@ func TestLimiter_RedisDown(t *testing.T) {
 	}
 	if err := r.RevokeUser(ctx, "alice", time.Now()); !errors.Is(err, authing.ErrUnavailable) {
 		t.Fatalf("RevokeUser: %v", err)
+	}
+}
+
+// Attempts arriving at the same moment on three instances: exactly Free+1
+// pass overall.
+func TestLimiter_ConcurrentInstances(t *testing.T) {
+	clock := throttletest.NewClock()
+	off := throttle.Rule{Off: true}
+	limits := throttle.Limits{User: throttle.Rule{Free: 9, Forgive: time.Hour, MaxDelay: time.Hour}, UserIP: off, IP: off, Net: off, Global: off, Now: clock.Now}
+	prefix := testenv.Unique("concurrent-")
+	var ls []*redisthrottle.Limiter
+	for range 3 {
+		ls = append(ls, redisthrottle.New(client(t), redisthrottle.Options{Prefix: prefix, Limits: limits}))
+	}
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 90 {
+		wg.Go(func() {
+			w, err := ls[i%3].Allow(context.Background(), "victim", fmt.Sprintf("10.0.%d.1", i))
+			if err != nil {
+				t.Error(err)
+			}
+			if w == 0 {
+				allowed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := allowed.Load(); n != 10 {
+		t.Fatalf("%d of 90 concurrent attempts on 3 instances allowed, want Free+1 = 10", n)
 	}
 }

@@ -234,8 +234,14 @@ func testKnownAddress(t *testing.T, nl NewLimiter) {
 	wantWait(t, l, "alice", "203.0.99.1", 1)
 	// alice from her usual address is not held back by the attack
 	succeed(t, l, "alice", "198.51.100.7")
-	// … but the success resets the username counter as well
-	fail(t, l, "alice", "203.0.100.1")
+	// … and her success there does not reset the attack's counter
+	wantWait(t, l, "alice", "203.0.100.1", 1)
+	// a success from a new address (once the wait is over) does
+	clock.Advance(time.Second)
+	succeed(t, l, "alice", "203.0.100.2")
+	for range 3 {
+		fail(t, l, "alice", "203.0.101.1")
+	}
 	// a known address still has its own username+address counter
 	for range 3 {
 		fail(t, l, "alice", "198.51.100.7")
