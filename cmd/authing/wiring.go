@@ -25,7 +25,7 @@ import (
 // Together with kindConstructors it is the only name → constructor map of
 // the project.
 var kindNames = map[string]string{
-	"password":                                "password",
+	"password": "password",
 	"bazis.contrib.authing.services.password": "password",
 }
 
@@ -67,6 +67,7 @@ type appConfig struct {
 	redisPrefix string
 	addr        string
 	secretSet   bool // SECRET_KEY came from the configuration
+	backend     backendConfig
 }
 
 // commonFlags are the flags every command that opens the database takes.
@@ -195,6 +196,8 @@ func buildConfig(st *settings) (*appConfig, error) {
 			add(fmt.Errorf("REDIS_URL must be redis://… or rediss://… (got %q)", redactURL(c.redisURL)))
 		}
 	}
+	c.backend, err = backendSettings(st)
+	add(err)
 	if c.secretSet {
 		add(secretFindings(a.SecretKey))
 	}
@@ -291,6 +294,11 @@ type postgresDB struct{ *postgres.DB }
 func (d postgresDB) Close() error { d.DB.Close(); return nil }
 
 func openUsers(ctx context.Context, raw string) (userDB, error) {
+	return openUserDB(ctx, raw, postgres.Options{})
+}
+
+// openUserDB opens the database of a URL; pg applies to PostgreSQL.
+func openUserDB(ctx context.Context, raw string, pg postgres.Options) (userDB, error) {
 	kind, target, err := parseDatabaseURL(raw)
 	if err != nil {
 		return nil, err
@@ -303,7 +311,7 @@ func openUsers(ctx context.Context, raw string) (userDB, error) {
 		}
 		return sqliteDB{db}, nil
 	default:
-		db, err := postgres.Open(ctx, target, postgres.Options{})
+		db, err := postgres.Open(ctx, target, pg)
 		if err != nil {
 			return nil, err
 		}

@@ -56,7 +56,9 @@
 // Every operation runs under Options.QueryTimeout (default 3 s), which
 // covers waiting for a pooled connection, connecting (itself bounded by
 // Options.ConnectTimeout, default 5 s) and the statement; when it expires
-// pgx cancels the statement on the server. A server that is down, refuses
+// pgx stops waiting and closes that connection (pgx's default; the server
+// ends the statement when it notices the client is gone), and the pool
+// opens a new one when needed. A server that is down, refuses
 // connections or accepts them and never answers therefore gives, within
 // that bound, an error matching authing.ErrUnavailable: never a hang. So do
 // network errors, a server shutting down, too many connections and a
