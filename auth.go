@@ -43,7 +43,7 @@ func (s *Service) handleAuth(w http.ResponseWriter, r *http.Request) error {
 			}
 			var u *User
 			if !revoked {
-				u, err = s.activeUser(ctx, s.users.UserByUsername, c.Subject)
+				u, err = s.sessionUser(ctx, c.Subject)
 			}
 			if err != nil {
 				return err
@@ -145,10 +145,11 @@ func (s *Service) writeSession(w http.ResponseWriter, r *http.Request, u User, a
 			}
 		}
 	}
-	return WriteJSON(w, http.StatusOK, sessionAnswer{
+	a := sessionAnswer{
 		UserID: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName,
 		Email: u.Email, Token: s.IssueSession(u, authType), LogoutActions: logout,
-	})
+	}
+	return writeJSONBody(w, http.StatusOK, appendSessionAnswer(make([]byte, 0, 512), &a))
 }
 
 // handleLogout is POST /logout/: every store named by the query, the Bearer

@@ -67,6 +67,15 @@ type Config struct {
 	// claim and logout (audit logs, metrics). It must not block.
 	Events func(context.Context, Event)
 
+	// UserCacheTTL is how long a session refresh (GET /auth/ with a session
+	// token) may use an active user read earlier instead of reading the
+	// database. Default 10 s, as bazis-users caches the same look-up; a
+	// negative value turns the cache off. Service.ForgetUser drops a user at
+	// once; a deactivation by another process is seen within UserCacheTTL.
+	UserCacheTTL time.Duration
+	// UserCacheSize bounds the number of users cached. Default 10,000.
+	UserCacheSize int
+
 	// Revocations, when set, is consulted on every session verification:
 	// revoked sessions are refused like invalid ones. Default none: session
 	// tokens are stateless, as in Bazis.
@@ -130,6 +139,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.UserCacheTTL == 0 {
+		c.UserCacheTTL = DefaultUserCacheTTL
+	}
+	if c.UserCacheSize <= 0 {
+		c.UserCacheSize = DefaultUserCacheSize
 	}
 	if c.RevokeOnLogout && c.Revocations == nil {
 		c.Revocations = NewMemoryRevocations(c.Now, max(c.SessionLifetime, DefaultRevocationRetention))

@@ -57,8 +57,10 @@ func (t tokenSources) picked() string {
 // tokens reads the three carriers of the request.
 func (s *Service) tokens(r *http.Request) tokenSources {
 	var t tokenSources
-	if vs := r.URL.Query()[s.cfg.CookieName]; len(vs) > 0 {
-		t.query = vs[len(vs)-1] // the framework keeps the last occurrence
+	if r.URL.RawQuery != "" {
+		if vs := r.URL.Query()[s.cfg.CookieName]; len(vs) > 0 {
+			t.query = vs[len(vs)-1] // the framework keeps the last occurrence
+		}
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, param, _ := strings.Cut(h, " ")

@@ -30,6 +30,8 @@ type Service struct {
 	mux    *http.ServeMux
 	routes map[string][]string // full path → methods
 	cors   map[string]bool
+
+	userCache *userCache // active users of session refreshes; nil when off
 }
 
 // New builds a Service. store and users are required; methods are offered by
@@ -49,6 +51,7 @@ func New(cfg Config, store Store, users Users, methods ...Method) (*Service, err
 	s := &Service{
 		cfg: cfg, keys: keys, store: store, users: users, log: cfg.Logger,
 		mux: http.NewServeMux(), routes: map[string][]string{}, cors: map[string]bool{},
+		userCache: newUserCache(cfg.UserCacheTTL, cfg.UserCacheSize, cfg.Now),
 	}
 	for _, o := range cfg.TrustedOrigins {
 		s.cors[strings.TrimRight(o, "/")] = true
@@ -142,7 +145,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if r.Body != nil {
+	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	}
 	s.mux.ServeHTTP(w, r)
@@ -182,14 +185,16 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return err
 	}
+	return writeJSONBody(w, status, b)
+}
+
+// writeJSONBody writes an encoded JSON answer, as WriteJSON.
+func writeJSONBody(w http.ResponseWriter, status int, b []byte) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, err = w.Write(b)
-	if err != nil {
-		return nil // the client went away; nothing to render
-	}
+	w.Write(b) // an error means the client went away; nothing to render
 	return nil
 }

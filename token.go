@@ -13,6 +13,8 @@ import (
 	"hash"
 	"math"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -46,6 +48,32 @@ type Keys struct {
 	header  string // base64url of the fixed header, with the trailing dot
 	secrets [][]byte
 	newHash func() hash.Hash
+	macs    []*sync.Pool // per secret: *macState, keyed once and reset per use
+}
+
+// macState is a keyed HMAC with scratch space, reused through Keys.macs so
+// that no token costs a key schedule or an allocation beyond its result.
+type macState struct {
+	h   hash.Hash
+	sum [sha512.Size]byte
+	buf []byte
+}
+
+var b64e = base64.RawURLEncoding
+
+func (k *Keys) mac(i int) *macState {
+	if m, ok := k.macs[i].Get().(*macState); ok {
+		m.h.Reset()
+		return m
+	}
+	return &macState{h: hmac.New(k.newHash, k.secrets[i])}
+}
+
+func (k *Keys) release(i int, m *macState) {
+	if cap(m.buf) > MaxTokenLength {
+		m.buf = nil
+	}
+	k.macs[i].Put(m)
 }
 
 // NewKeys returns Keys for alg (HS256, HS384 or HS512) and the secrets, the
@@ -73,6 +101,9 @@ func NewKeys(alg string, secret string, fallbacks ...string) (*Keys, error) {
 	}
 	// PyJWT writes the header with sorted keys and no spaces.
 	k.header = b64(`{"alg":"`+alg+`","typ":"JWT"}`) + "."
+	for range k.secrets {
+		k.macs = append(k.macs, new(sync.Pool))
+	}
 	return k, nil
 }
 
@@ -82,83 +113,116 @@ func (k *Keys) Algorithm() string { return k.alg }
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func (k *Keys) sign(payload []byte) string {
-	n := len(k.header) + base64.RawURLEncoding.EncodedLen(len(payload))
-	buf := make([]byte, 0, n+1+base64.RawURLEncoding.EncodedLen(k.newHash().Size()))
-	buf = append(buf, k.header...)
-	buf = base64.RawURLEncoding.AppendEncode(buf, payload)
-	m := hmac.New(k.newHash, k.secrets[0])
-	m.Write(buf)
+	m := k.mac(0)
+	buf := append(m.buf[:0], k.header...)
+	buf = b64e.AppendEncode(buf, payload)
+	m.h.Write(buf)
 	buf = append(buf, '.')
-	buf = base64.RawURLEncoding.AppendEncode(buf, m.Sum(nil))
-	return string(buf)
+	buf = b64e.AppendEncode(buf, m.h.Sum(m.sum[:0]))
+	tok := string(buf)
+	m.buf = buf
+	k.release(0, m)
+	return tok
 }
 
 // verify checks the structure, header and signature of a compact JWS and
-// returns its decoded payload.
-func (k *Keys) verify(token string) ([]byte, error) {
+// returns its decoded payload, appended to dst.
+func (k *Keys) verify(token string, dst []byte) ([]byte, error) {
 	if len(token) == 0 || len(token) > MaxTokenLength {
 		return nil, ErrTokenInvalid
 	}
-	d1 := bytes.IndexByte([]byte(token), '.')
+	d1 := strings.IndexByte(token, '.')
 	if d1 < 0 {
 		return nil, ErrTokenInvalid
 	}
-	d2 := d1 + 1 + bytes.IndexByte([]byte(token[d1+1:]), '.')
-	if d2 <= d1 || bytes.IndexByte([]byte(token[d2+1:]), '.') >= 0 {
+	d2 := d1 + 1 + strings.IndexByte(token[d1+1:], '.')
+	if d2 <= d1 || strings.IndexByte(token[d2+1:], '.') >= 0 {
 		return nil, ErrTokenInvalid
 	}
-	hdrRaw, err := base64.RawURLEncoding.DecodeString(token[:d1])
-	if err != nil {
+	// The header this service writes is accepted as is; any other is
+	// decoded and must name the configured algorithm.
+	if token[:d1+1] != k.header {
+		hdrRaw, err := b64e.DecodeString(token[:d1])
+		if err != nil {
+			return nil, ErrTokenInvalid
+		}
+		var hdr struct {
+			Alg *string `json:"alg"`
+		}
+		if err := json.Unmarshal(hdrRaw, &hdr); err != nil || hdr.Alg == nil || *hdr.Alg != k.alg {
+			return nil, ErrTokenInvalid
+		}
+	}
+	m0 := k.mac(0)
+	defer k.release(0, m0)
+	m0.buf = append(m0.buf[:0], token...)
+	var sigBuf [sha512.Size]byte
+	sig, err := b64e.AppendDecode(sigBuf[:0], m0.buf[d2+1:])
+	if err != nil || len(sig) != k.size() {
 		return nil, ErrTokenInvalid
 	}
-	var hdr struct {
-		Alg *string `json:"alg"`
-	}
-	if err := json.Unmarshal(hdrRaw, &hdr); err != nil || hdr.Alg == nil || *hdr.Alg != k.alg {
-		return nil, ErrTokenInvalid
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(token[d2+1:])
-	if err != nil || len(sig) != k.newHash().Size() {
-		return nil, ErrTokenInvalid
-	}
-	signed := []byte(token[:d2])
 	ok := false
-	for _, s := range k.secrets {
-		m := hmac.New(k.newHash, s)
-		m.Write(signed)
-		if hmac.Equal(m.Sum(nil), sig) {
-			ok = true
+	for i := range k.secrets {
+		m := m0
+		if i > 0 {
+			m = k.mac(i)
+		}
+		m.h.Write(m0.buf[:d2])
+		ok = hmac.Equal(m.h.Sum(m.sum[:0]), sig)
+		if i > 0 {
+			k.release(i, m)
+		}
+		if ok {
 			break
 		}
 	}
 	if !ok {
 		return nil, ErrTokenInvalid
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(token[d1+1 : d2])
+	payload, err := b64e.AppendDecode(dst, m0.buf[d1+1:d2])
 	if err != nil {
 		return nil, ErrTokenInvalid
 	}
 	return payload, nil
 }
 
+// size is the length of a signature.
+func (k *Keys) size() int {
+	switch k.alg {
+	case HS384:
+		return sha512.Size384
+	case HS512:
+		return sha512.Size
+	}
+	return sha256.Size
+}
+
 // StoreToken returns the store token of key. Encoding is deterministic, byte
 // for byte what bazis-authing (PyJWT) produces for the same key and secret.
 func (k *Keys) StoreToken(key string) string {
-	p, _ := json.Marshal(struct {
-		Sub string `json:"sub"`
-	}{key})
+	var pb [128]byte
+	p := append(pb[:0], `{"sub":`...)
+	p = appendJSONString(p, key)
+	p = append(p, '}')
 	return k.sign(p)
 }
 
 // ParseStoreToken returns the key named by a store token: the signature must
 // verify, "sub" must be a string and there must be no "exp" claim.
 func (k *Keys) ParseStoreToken(token string) (string, error) {
-	payload, err := k.verify(token)
+	var pb [256]byte
+	payload, err := k.verify(token, pb[:0])
 	if err != nil {
 		return "", err
 	}
+	if c, hasExp, ok := canonicalClaims(payload); ok {
+		if hasExp {
+			return "", ErrTokenInvalid
+		}
+		return c.Subject, nil
+	}
 	var c map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &c); err != nil || c == nil {
+	if err := json.Unmarshal(bytes.Clone(payload), &c); err != nil || c == nil {
 		return "", ErrTokenInvalid
 	}
 	if _, has := c["exp"]; has {
@@ -182,19 +246,17 @@ type SessionClaims struct {
 // SessionToken issues a session token in the bazis-users layout:
 // {"sub","iat","exp","auth_type"?} in this order.
 func (k *Keys) SessionToken(username string, iat time.Time, lifetime time.Duration, authType string) string {
-	sub, _ := json.Marshal(username)
 	t := iat.Unix()
-	p := make([]byte, 0, 64+len(sub)+len(authType))
-	p = append(p, `{"sub":`...)
-	p = append(p, sub...)
+	var pb [256]byte
+	p := append(pb[:0], `{"sub":`...)
+	p = appendJSONString(p, username)
 	p = append(p, `,"iat":`...)
 	p = strconv.AppendInt(p, t, 10)
 	p = append(p, `,"exp":`...)
 	p = strconv.AppendInt(p, t+int64(lifetime/time.Second), 10)
 	if authType != "" {
-		at, _ := json.Marshal(authType)
 		p = append(p, `,"auth_type":`...)
-		p = append(p, at...)
+		p = appendJSONString(p, authType)
 	}
 	p = append(p, '}')
 	return k.sign(p)
@@ -206,9 +268,19 @@ func (k *Keys) SessionToken(username string, iat time.Time, lifetime time.Durati
 // signed token without "exp" gives ErrNotSessionToken; an expired one
 // ErrTokenExpired; anything else wrong ErrTokenInvalid.
 func (k *Keys) ParseSessionToken(token string, now time.Time) (SessionClaims, error) {
-	payload, err := k.verify(token)
+	var pb [256]byte
+	payload, err := k.verify(token, pb[:0])
 	if err != nil {
 		return SessionClaims{}, err
+	}
+	if sc, hasExp, ok := canonicalClaims(payload); ok {
+		switch {
+		case !hasExp:
+			return SessionClaims{}, ErrNotSessionToken
+		case sc.Expires <= now.Unix():
+			return SessionClaims{}, ErrTokenExpired
+		}
+		return sc, nil
 	}
 	var c struct {
 		Sub      *string          `json:"sub"`
@@ -217,7 +289,7 @@ func (k *Keys) ParseSessionToken(token string, now time.Time) (SessionClaims, er
 		Nbf      *json.Number     `json:"nbf"`
 		AuthType *json.RawMessage `json:"auth_type"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec := json.NewDecoder(bytes.NewReader(bytes.Clone(payload)))
 	dec.UseNumber()
 	if err := dec.Decode(&c); err != nil {
 		return SessionClaims{}, ErrTokenInvalid

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README): vet, formatting, the race-enabled
-# tests against the real PostgreSQL and Redis, and a short run of each fuzzer.
+# tests against the real PostgreSQL and Redis, a smoke run of the benchmarks
+# and a short run of each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,14 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -race -count=1 -timeout 20m ./...
+
+# The benchmarks as a short smoke (a few iterations each, one per password
+# hash) so that they keep running; BenchmarkAuth_RefreshAllocs fails when a
+# session refresh exceeds its allocation budget. Figures: bench/README.md.
+bench_pkgs=$(grep -rl --include='*_test.go' '^func Benchmark' . | xargs -n1 dirname | sort -u | grep -vx './hashers' || true)
+for args in "-benchtime 100x $bench_pkgs" "-benchtime 1x ./hashers"; do
+  out=$(go test -run '^$' -bench . $args 2>&1) || { echo "$out" >&2; exit 1; }
+done
 
 # Each fuzz target for a few seconds (FUZZTIME=0 skips).
 fuzztime=${FUZZTIME:-5s}
