@@ -52,6 +52,10 @@ var settingsTable = []setting{
 	{"AUTHING_MIGRATE", "bool", "true", "`serve` runs `migrate` at start (creates authing's table, or checks a Bazis one without changing it). `false`: instances never touch the schema and start while the database is down; run `authing migrate` once per deployment."},
 	{"AUTHING_ADDR", "string", "127.0.0.1:8080", "Address `serve` listens on."},
 	{"AUTHING_PREFIX", "string", "/api/v1/authing", "Path prefix of the API."},
+	{"BAZIS_G_AUTH_CLIENT_ID", "string", "", "Google OAuth client id, for the kind `google` (also `bazis.contrib.authing.services.google`); Google ID tokens must have it as audience."},
+	{"BAZIS_G_AUTH_CLIENT_SECRET", "string", "", "Google OAuth client secret (the browser flow's code exchange)."},
+	{"BAZIS_G_AUTH_REDIRECT_URI", "string", "", "Google callback URL registered with Google; empty means HOST_URL + `{prefix}/google-auth-callback/`."},
+	{"AUTHING_OIDC_PROVIDERS", "json", "[]", "OpenID Connect providers, a JSON list of `{name, issuer, client_id, client_secret, scopes, label, trust_email, create_users, redirect_uri}`; list each as `oidc:<name>` in BAZIS_AUTH_KINDS. See docs/oidc.md."},
 }
 
 func lookupSetting(name string) (setting, bool) {

@@ -27,6 +27,8 @@ import (
 var kindNames = map[string]string{
 	"password": "password",
 	"bazis.contrib.authing.services.password": "password",
+	"google":                                "google",
+	"bazis.contrib.authing.services.google": "google",
 }
 
 // kindHints explain names that Bazis itself would skip with a warning.
@@ -47,11 +49,15 @@ var kindConstructors = map[string]func(methodDeps) (authing.Method, error){
 	"password": func(d methodDeps) (authing.Method, error) {
 		return password.New(d.users, password.Options{Hasher: d.hashers, KeepHashes: !d.upgrade}), nil
 	},
+	"google": newGoogleMethod, // wiring_oidc.go; "oidc:<name>" kinds are built by newOIDCMethod
 }
 
 func newMethod(kind string, d methodDeps) (authing.Method, error) {
 	if c, ok := kindConstructors[kind]; ok {
 		return c(d)
+	}
+	if name, ok := strings.CutPrefix(kind, oidcKindPrefix); ok {
+		return newOIDCMethod(name, d)
 	}
 	return nil, fmt.Errorf("no constructor for kind %q", kind)
 }
@@ -179,6 +185,9 @@ func buildConfig(st *settings) (*appConfig, error) {
 	for _, k := range kinds {
 		canon, ok := kindNames[k]
 		if !ok {
+			canon, ok = oidcKind(k)
+		}
+		if !ok {
 			msg := fmt.Sprintf("BAZIS_AUTH_KINDS: unknown sign-in method %q (known: %s)", k, strings.Join(knownKinds(), ", "))
 			if h := kindHints[k]; h != "" {
 				msg += "; " + h
@@ -188,6 +197,7 @@ func buildConfig(st *settings) (*appConfig, error) {
 		}
 		c.kinds = append(c.kinds, canon)
 	}
+	add(checkOIDCSettings(st, c.kinds))
 	if _, _, err := parseDatabaseURL(c.databaseURL); err != nil {
 		add(err)
 	}

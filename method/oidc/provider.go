@@ -144,6 +144,13 @@ func Google(clientID, clientSecret, redirectURL string) Provider {
 	}
 }
 
+// Validate reports every problem of the provider's configuration, as New
+// does, without building a method.
+func (p Provider) Validate() error {
+	_, err := p.withDefaults()
+	return err
+}
+
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
 // withDefaults fills the empty fields and checks the result.
