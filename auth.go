@@ -76,6 +76,11 @@ func (s *Service) handleAuth(w http.ResponseWriter, r *http.Request) error {
 		if won && d.SignedIn() {
 			u, err := s.activeUser(ctx, s.users.UserByID, d.UserID)
 			if err != nil {
+				// The database failed after the claim: put the store back so
+				// that the client's retry after the 503 still finds it.
+				if perr := s.store.Put(ctx, storeKey(st.Key), d, s.cfg.ClaimLifetime); perr != nil {
+					err = errors.Join(err, perr)
+				}
 				return err
 			}
 			if u != nil {

@@ -316,3 +316,55 @@ func FuzzPasswordBody(f *testing.F) {
 		}
 	})
 }
+
+// failingUsers fails every look-up by id while down is set.
+type failingUsers struct {
+	*authingtest.Users
+	down atomic.Bool
+}
+
+func (f *failingUsers) UserByID(ctx context.Context, id string) (authing.User, error) {
+	if f.down.Load() {
+		return authing.User{}, errors.Join(authing.ErrUnavailable, errDown)
+	}
+	return f.Users.UserByID(ctx, id)
+}
+
+// A database failure during the claim answers 503 and keeps the signed-in
+// store, so that the client's retry gets the session.
+func TestAuth_ClaimSurvivesADatabaseFailure(t *testing.T) {
+	ms := memstore.New(memstore.Options{})
+	t.Cleanup(func() { ms.Close() })
+	users := &failingUsers{Users: &authingtest.Users{}}
+	u, _ := users.CreateUser(context.Background(), authing.NewUser{Username: "u", IsActive: true})
+	svc, err := authing.New(authing.Config{SecretKey: testSecret}, ms, users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := svc.NewStore(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/", nil)
+	if err := svc.SignIn(req, st, u, "password"); err != nil {
+		t.Fatal(err)
+	}
+	users.down.Store(true)
+	claim := func() int {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/authing/auth/", nil)
+		r.Header.Set("Authorization", "Bearer "+svc.StoreToken(st))
+		svc.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	if code := claim(); code != 503 {
+		t.Fatalf("claim with the database down: %d", code)
+	}
+	users.down.Store(false)
+	if code := claim(); code != 200 {
+		t.Fatalf("retry after the outage: %d, want the session", code)
+	}
+	if code := claim(); code != 400 {
+		t.Fatalf("the store must still be single-use: %d", code)
+	}
+}
