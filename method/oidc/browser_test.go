@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,6 +291,7 @@ func TestGoogle_CallbackRefusals(t *testing.T) {
 				t.Errorf("a refused sign-in created users: %+v", list)
 			}
 			e.noTokensInURLs(s.store)
+			e.noTokensInLogs(s.store, storeKey(s.store))
 		})
 	}
 }
@@ -380,5 +382,63 @@ func TestT16_ForgedGoogleCallbackSetsNoCookie(t *testing.T) {
 	wantCodes(t, codes, []string{"GOOGLE_AUTH_ERROR"})
 	if h := e.op.Hits(); h.Token != 0 {
 		t.Errorf("the forged code was exchanged (%d token requests)", h.Token)
+	}
+}
+
+// Concurrent callbacks of one state: the state is claimed atomically, so
+// exactly one proceeds and the others get 400.
+func TestGoogle_ConcurrentCallbacksOfOneState(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.op.SetAccount(account("1001", "g@site.com", true))
+	s := e.newStore()
+	f := e.start(s)
+	const n = 6
+	codes := make(chan int, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			<-start
+			req, _ := http.NewRequest(http.MethodGet, e.srv.URL+prefix+"/google-auth-callback/?"+f.callback.RawQuery, nil)
+			req.Header.Set("Cookie", f.binding)
+			res, err := e.hc.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			codes <- res.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(codes)
+	ok, refused := 0, 0
+	for c := range codes {
+		switch c {
+		case http.StatusOK:
+			ok++
+		case http.StatusBadRequest:
+			refused++
+		default:
+			t.Errorf("callback status %d", c)
+		}
+	}
+	if ok != 1 || refused != n-1 {
+		t.Errorf("%d callbacks succeeded and %d were refused, want 1 and %d", ok, refused, n-1)
+	}
+	e.signedIn(s, "1001")
+}
+
+// The page's paragraph follows the language; "Google Authentication" stays
+// English (a fuzzy entry in the Bazis catalog).
+func TestGoogle_PageLanguage(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	a := e.newStore()
+	e.store.Put(t.Context(), "auth_google_state_s1", authing.StoreData{Values: map[string]string{"store": storeKey(a)}}, time.Minute)
+	r := e.get(prefix+"/google-auth-callback/?state=s1&code=c", "Accept-Language", "ru-RU,ru;q=0.9,en;q=0.5")
+	if !strings.Contains(string(r.body), "<p>Вход завершён: вернитесь в приложение.</p>") ||
+		!strings.Contains(string(r.body), "<title>Google Authentication</title>") || !strings.Contains(string(r.body), `<html lang="ru">`) {
+		t.Errorf("page in Russian: %s", r.body)
 	}
 }
