@@ -123,7 +123,7 @@ func Google(clientID, clientSecret, redirectURL string) Provider {
 		Label:                "Google Authentication",
 		Issuer:               GoogleIssuer,
 		AuthURL:              "https://accounts.google.com/o/oauth2/auth",
-		TokenURL:             "https://accounts.google.com/o/oauth2/token",
+		TokenURL:             "https://oauth2.googleapis.com/token", // Google's current token endpoint (Bazis names the older accounts.google.com/o/oauth2/token); not visible to clients
 		UserinfoURL:          "https://www.googleapis.com/oauth2/v3/userinfo",
 		ClientID:             clientID,
 		ClientSecret:         clientSecret,

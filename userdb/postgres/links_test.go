@@ -1,13 +1,17 @@
 package postgres_test
 
 import (
+	"context"
+	neturl "net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"authing.dev/authing"
 	"authing.dev/authing/authingtest"
+	"authing.dev/authing/internal/testenv"
 	"authing.dev/authing/userdb/postgres"
 )
 
@@ -61,5 +65,48 @@ func TestLinks_BesideDjangoTable(t *testing.T) {
 	}
 	if got, err := db.Link(t.Context(), iss, "1001", nu.ID); err != nil || got != nu.ID {
 		t.Errorf("Link over a link to a deleted user = %q, %v; want the new user %s", got, err, nu.ID)
+	}
+}
+
+// A role that may use Django's users_user but not create tables in its
+// schema: Migrate fails with a hint and changes nothing.
+func TestLinks_BesideDjangoTableWithoutCreatePrivilege(t *testing.T) {
+	url, schema := newSchema(t)
+	admin := loadFixture(t, url, schema)
+	role := testenv.Unique("authing_r_")
+	sch := pgx.Identifier{schema}.Sanitize()
+	for _, q := range []string{
+		"CREATE ROLE " + role + " LOGIN PASSWORD 'pw'",
+		"GRANT USAGE ON SCHEMA " + sch + " TO " + role,
+		"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA " + sch + " TO " + role,
+	} {
+		if _, err := admin.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Errorf("drop role %s: %v", role, err)
+			return
+		}
+		defer c.Close(context.Background())
+		dropSchema(t, url, schema) // before the role: it may own nothing then
+		c.Exec(context.Background(), "DROP OWNED BY "+role)
+		c.Exec(context.Background(), "DROP ROLE "+role)
+	})
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = neturl.UserPassword(role, "pw")
+	db := open(t, u.String(), schema, postgres.Options{})
+	before := tableNames(t, admin, schema)
+	err = db.Migrate(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "grant CREATE on the schema") {
+		t.Fatalf("Migrate without CREATE = %v; want the hint", err)
+	}
+	if after := tableNames(t, admin, schema); !slices.Equal(after, before) {
+		t.Errorf("tables changed: %q → %q", before, after)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -185,14 +186,14 @@ func (db *DB) Migrate(ctx context.Context) (err error) {
 		applied_at timestamptz NOT NULL DEFAULT now()
 	)`)
 	if err != nil {
-		return translate(ctx, "migrate", err)
+		return ownTablesHint(owned, translate(ctx, "migrate", err))
 	}
 	for _, m := range ms {
 		if !owned && !m.ownTables {
 			continue
 		}
 		if err := db.apply(mctx, ctx, conn, m); err != nil {
-			return err
+			return ownTablesHint(owned, err)
 		}
 	}
 	return db.verify(mctx, ctx, conn, *usersSchema)
@@ -276,4 +277,16 @@ func (db *DB) verify(mctx, ctx context.Context, conn *pgxpool.Conn, schema strin
 		return &SchemaError{Table: table, Problems: problems}
 	}
 	return nil
+}
+
+// ownTablesHint explains a refused CREATE beside a Django users_user: the
+// role may use the table but not add authing's own tables next to it.
+func ownTablesHint(owned bool, err error) error {
+	var pgErr *pgconn.PgError
+	if owned || !errors.As(err, &pgErr) || pgErr.Code != "42501" { // insufficient_privilege
+		return err
+	}
+	return fmt.Errorf("%w (authing creates only its own tables beside a Django users_user: authing_migrations and "+
+		"authing_user_link, the account links of OpenID Connect sign-ins; grant CREATE on the schema to this role, "+
+		"or create them once as the owner with `authing migrate` and run the instances with AUTHING_MIGRATE=false)", err)
 }
