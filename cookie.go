@@ -55,10 +55,13 @@ func (t tokenSources) picked() string {
 }
 
 // tokens reads the three carriers of the request.
-func (s *Service) tokens(r *http.Request) tokenSources {
+func (s *Service) tokens(r *http.Request) tokenSources { return readTokens(r, s.cfg.CookieName) }
+
+// readTokens reads the three carriers of a request, all named name.
+func readTokens(r *http.Request, name string) tokenSources {
 	var t tokenSources
 	if r.URL.RawQuery != "" {
-		if vs := r.URL.Query()[s.cfg.CookieName]; len(vs) > 0 {
+		if vs := r.URL.Query()[name]; len(vs) > 0 {
 			t.query = vs[len(vs)-1] // the framework keeps the last occurrence
 		}
 	}
@@ -68,7 +71,7 @@ func (s *Service) tokens(r *http.Request) tokenSources {
 			t.bearer = param
 		}
 	}
-	if c, err := r.Cookie(s.cfg.CookieName); err == nil {
+	if c, err := r.Cookie(name); err == nil {
 		t.cookie = c.Value
 	}
 	return t

@@ -122,9 +122,15 @@ type envelope struct {
 	Errors []ErrorObject `json:"errors"`
 }
 
-// writeError renders e as the Bazis envelope. It is the only place that
-// writes error bodies.
+// writeError renders err as the Bazis envelope and logs it with the
+// service's logger.
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	renderError(s.log, w, r, err)
+}
+
+// renderError renders err as the Bazis envelope. It is the only place that
+// writes error bodies.
+func renderError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	e := asError(err)
 	h := w.Header()
 	for k, v := range e.Header {
@@ -148,7 +154,7 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		case e.HTTPStatus >= 500:
 			lvl = slog.LevelWarn
 		}
-		s.log.LogAttrs(r.Context(), lvl, "request failed",
+		log.LogAttrs(r.Context(), lvl, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", e.HTTPStatus), slog.Any("error", e.Cause))
 	}

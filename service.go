@@ -69,6 +69,7 @@ func New(cfg Config, store Store, users Users, methods ...Method) (*Service, err
 		}
 		s.methods = append(s.methods, m)
 	}
+	s.serveOpenAPI()
 	for path, ms := range s.routes {
 		allow := strings.Join(allowList(ms), ", ")
 		s.mux.HandleFunc(path+"{$}", func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 # PostgreSQL and Redis for the tests that need them (started when not running).
 ./scripts/services.sh
+./scripts/browser.sh # headless Chromium for the browser tests (installed when missing)
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

@@ -91,6 +91,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		store = ms
 	}
 
+	x := newExtras(cfg, &store) // metrics, Swagger UI, login page: extras.go
 	methods := make([]authing.Method, 0, len(cfg.kinds))
 	for _, k := range cfg.kinds {
 		m, err := newMethod(k, methodDeps{users: users, hashers: cfg.hashers, upgrade: cfg.upgrade, settings: st})
@@ -110,6 +111,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	})
 	mux.HandleFunc("GET /readyz", readyHandler(log, ready))
 	mux.Handle("/", svc)
+	x.mount(mux, svc)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -39,7 +39,7 @@ var kindHints = map[string]string{
 // methodDeps is what a method constructor may use.
 type methodDeps struct {
 	users    authing.UserDirectory
-	hashers  *hashers.Set
+	hashers  password.Hasher // a *hashers.Set, timed when metrics are on
 	upgrade  bool
 	settings *settings
 }
@@ -65,8 +65,8 @@ func newMethod(kind string, d methodDeps) (authing.Method, error) {
 // appConfig is the resolved configuration of a command.
 type appConfig struct {
 	auth        authing.Config
-	kinds       []string // canonical names, in order
-	hashers     *hashers.Set
+	kinds       []string        // canonical names, in order
+	hashers     password.Hasher // a *hashers.Set (extras.go may wrap it)
 	upgrade     bool
 	databaseURL string
 	redisURL    string
@@ -74,6 +74,7 @@ type appConfig struct {
 	addr        string
 	secretSet   bool // SECRET_KEY came from the configuration
 	backend     backendConfig
+	extras      extrasConfig
 }
 
 // commonFlags are the flags every command that opens the database takes.
@@ -207,6 +208,8 @@ func buildConfig(st *settings) (*appConfig, error) {
 		}
 	}
 	c.backend, err = backendSettings(st)
+	add(err)
+	c.extras, err = extrasSettings(st)
 	add(err)
 	if c.secretSet {
 		add(secretFindings(a.SecretKey))
