@@ -33,25 +33,47 @@ type Guard struct {
 	// Verifier reads and verifies the session token.
 	Verifier *Verifier
 	// Users finds the user by username. Wrap it in a cache to spare the
-	// database (bazis-users caches look-ups for about 10 s).
-	Users Users
+	// database (bazis-users caches look-ups for about 10 s); the Guard of a
+	// Service uses the Service's user cache (Config.UserCacheTTL).
+	Users UserLookup
 	// Logger receives failures of the user database. Default slog.Default().
 	Logger *slog.Logger
 }
 
+// UserLookup finds a user by username (exactly), active or not, or fails
+// with ErrUserNotFound. Every Users implements it.
+type UserLookup interface {
+	UserByUsername(ctx context.Context, username string) (User, error)
+}
+
 // NewGuard returns a Guard over session tokens signed with keys and the
 // users of users, with the Bazis default cookie name.
-func NewGuard(keys *Keys, users Users) *Guard {
+func NewGuard(keys *Keys, users UserLookup) *Guard {
 	return &Guard{Verifier: NewVerifier(keys), Users: users}
 }
 
-// Guard returns a Guard over the service's keys, cookie name, clock, user
-// database and logger.
+// Guard returns a Guard over the service's keys, cookie name, clock,
+// revocations, user database (through its user cache) and logger.
 func (s *Service) Guard() *Guard {
 	return &Guard{
-		Verifier: &Verifier{Keys: s.keys, CookieName: s.cfg.CookieName, Now: s.cfg.Now},
-		Users:    s.users, Logger: s.log,
+		Verifier: &Verifier{Keys: s.keys, CookieName: s.cfg.CookieName, Now: s.cfg.Now, Revocations: s.cfg.Revocations},
+		Users:    serviceUsers{s}, Logger: s.log,
 	}
+}
+
+// serviceUsers looks users up as session refreshes do: through the user
+// cache, active users only.
+type serviceUsers struct{ s *Service }
+
+func (u serviceUsers) UserByUsername(ctx context.Context, username string) (User, error) {
+	found, err := u.s.sessionUser(ctx, username)
+	switch {
+	case err != nil:
+		return User{}, err
+	case found == nil:
+		return User{}, ErrUserNotFound
+	}
+	return *found, nil
 }
 
 // RequireUser serves next only for a signed-in active user (see Guard).

@@ -2,13 +2,17 @@ package authing_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"authing.dev/authing"
+	"authing.dev/authing/authingtest"
+	"authing.dev/authing/store/memstore"
 )
 
 // downUsers fails every look-up.
@@ -143,5 +147,64 @@ func TestService_RequireUserCookieName(t *testing.T) {
 	ctx := authing.ContextWithUser(context.Background(), u, authing.SessionClaims{Subject: "ann"})
 	if got, ok := authing.UserFromContext(ctx); !ok || got.ID != u.ID {
 		t.Fatal("ContextWithUser")
+	}
+}
+
+// lookupCounter counts look-ups by username.
+type lookupCounter struct {
+	*authingtest.Users
+	n atomic.Int64
+}
+
+func (c *lookupCounter) UserByUsername(ctx context.Context, name string) (authing.User, error) {
+	c.n.Add(1)
+	return c.Users.UserByUsername(ctx, name)
+}
+
+// The Service's guard honours its revocations and reads users through its
+// user cache, as session refreshes do.
+func TestService_GuardRevocationsAndCache(t *testing.T) {
+	users := &lookupCounter{Users: &authingtest.Users{}}
+	u, _ := users.CreateUser(context.Background(), authing.NewUser{Username: "ann", IsActive: true})
+	store := memstore.New(memstore.Options{})
+	defer store.Close()
+	svc, err := authing.New(authing.Config{SecretKey: exampleSecret, RevokeOnLogout: true}, store, users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := svc.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	call := func(tok string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/x", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rr := httptest.NewRecorder()
+		h.ServeHTTP(rr, req)
+		return rr
+	}
+	tok := svc.IssueSession(u, "password")
+	for range 3 {
+		if rr := call(tok); rr.Code != 200 {
+			t.Fatalf("%d %s", rr.Code, rr.Body)
+		}
+	}
+	if n := users.n.Load(); n != 1 {
+		t.Errorf("%d database look-ups for 3 requests, want 1 (the user cache)", n)
+	}
+	req := httptest.NewRequest("POST", "/api/v1/authing/logout/", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	rr := httptest.NewRecorder()
+	svc.ServeHTTP(rr, req)
+	if rr.Code != 204 {
+		t.Fatalf("logout: %d", rr.Code)
+	}
+	if rr := call(tok); rr.Code != 401 || rr.Body.String() != `{"errors":[{"status":401,"code":"ERR_UNAUTHORIZED","detail":"Token is invalid"}]}` {
+		t.Fatalf("a revoked token: %d %s", rr.Code, rr.Body)
+	}
+	// A standalone verifier sharing the revocations refuses it too.
+	v := authing.NewVerifier(svc.Keys())
+	v.Revocations = svc.Config().Revocations
+	req = httptest.NewRequest("GET", "/x", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if _, err := v.Verify(req); !errors.Is(err, authing.ErrSessionRevoked) {
+		t.Fatalf("Verify of a revoked token: %v", err)
 	}
 }

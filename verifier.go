@@ -25,6 +25,10 @@ type Verifier struct {
 	CookieName string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Revocations, when set, refuses revoked session tokens (a logout under
+	// AUTHING_REVOKE_ON_LOGOUT, "sign out everywhere") as invalid tokens.
+	// Share the sign-in service's (e.g. Redis) to see its revocations.
+	Revocations Revocations
 }
 
 // NewVerifier returns a Verifier of session tokens signed with keys.
@@ -50,7 +54,8 @@ const (
 var ErrNoSession = errors.New("authing: no session token")
 
 // Verify returns the claims of the request's session token. Errors:
-// ErrNoSession (anonymous), ErrTokenExpired, ErrTokenInvalid.
+// ErrNoSession (anonymous), ErrTokenExpired, ErrTokenInvalid,
+// ErrSessionRevoked, or a failure of the Revocations.
 func (v *Verifier) Verify(r *http.Request) (SessionClaims, error) {
 	tok := requestToken(r, v.cookieName())
 	if tok == "" {
@@ -64,7 +69,17 @@ func (v *Verifier) Verify(r *http.Request) (SessionClaims, error) {
 	if errors.Is(err, ErrNotSessionToken) {
 		return SessionClaims{}, ErrNoSession
 	}
-	return c, err
+	if err != nil || v.Revocations == nil {
+		return c, err
+	}
+	at, one, err := v.Revocations.Check(r.Context(), c.Subject, SessionID(tok))
+	switch {
+	case err != nil:
+		return SessionClaims{}, err
+	case one || (!at.IsZero() && c.IssuedAt <= at.Unix()): // as Service.VerifySession
+		return SessionClaims{}, ErrSessionRevoked
+	}
+	return c, nil
 }
 
 func (v *Verifier) cookieName() string {
@@ -75,15 +90,19 @@ func (v *Verifier) cookieName() string {
 }
 
 // tokenError is the coded 401 of bazis-users' get_token_data for an
-// expired or invalid token (no WWW-Authenticate header), or nil.
-func tokenError(err error) *Error {
+// expired or invalid token (no WWW-Authenticate header; a revoked token is
+// invalid), nil for no token, or err itself for a failure of the
+// Revocations.
+func tokenError(err error) error {
 	switch {
 	case err == nil, errors.Is(err, ErrNoSession):
 		return nil
 	case errors.Is(err, ErrTokenExpired):
 		return Unauthorized(DetailSessionExpired)
-	default:
+	case errors.Is(err, ErrTokenInvalid), errors.Is(err, ErrSessionRevoked):
 		return Unauthorized(DetailTokenInvalid)
+	default:
+		return err
 	}
 }
 

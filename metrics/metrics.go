@@ -32,6 +32,7 @@ type Metrics struct {
 	refreshes *prometheus.CounterVec
 	logouts   prometheus.Counter
 	throttled *prometheus.CounterVec
+	revoked   *prometheus.CounterVec
 	events    *prometheus.CounterVec
 
 	storeOps      *prometheus.CounterVec
@@ -69,6 +70,7 @@ func New(opts Options) *Metrics {
 	m.logouts = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "authing", Name: "logouts_total", Help: "POST /logout/ requests."})
 	reg.MustRegister(m.logouts)
 	m.throttled = counter("throttled_total", "Attempts refused by throttling, by method.", "method")
+	m.revoked = counter("revocations_total", "Session revocations by scope (session: a logout; user: sign out everywhere).", "scope")
 	m.events = counter("events_total", "Every event of the service, by kind.", "kind")
 	m.storeOps = counter("store_operations_total", "Store operations by backend and operation (put, get, claim, delete).", "backend", "op")
 	m.storeErrors = counter("store_errors_total", "Failed store operations by backend and operation.", "backend", "op")
@@ -103,7 +105,7 @@ func (m *Metrics) Events(_ context.Context, e authing.Event) {
 	switch {
 	case e.Kind == authing.EventLoginSuccess:
 		m.signIns.WithLabelValues(method, "success").Inc()
-	case e.Kind == authing.EventLoginFailure && isThrottle(e.Reason):
+	case e.Kind == authing.EventThrottled, e.Kind == authing.EventLoginFailure && isThrottle(e.Reason):
 		m.signIns.WithLabelValues(method, "throttled").Inc()
 		m.throttled.WithLabelValues(method).Inc()
 	case e.Kind == authing.EventLoginFailure:
@@ -114,6 +116,10 @@ func (m *Metrics) Events(_ context.Context, e authing.Event) {
 		m.refreshes.WithLabelValues(method).Inc()
 	case e.Kind == authing.EventLogout:
 		m.logouts.Inc()
+	case e.Kind == authing.EventRevokeSession:
+		m.revoked.WithLabelValues("session").Inc()
+	case e.Kind == authing.EventRevokeUser:
+		m.revoked.WithLabelValues("user").Inc()
 	case strings.Contains(e.Kind, "throttl"):
 		m.throttled.WithLabelValues(method).Inc()
 	}

@@ -43,7 +43,7 @@ func TestMetrics_WireRun(t *testing.T) {
 	ms := memstore.New(memstore.Options{})
 	t.Cleanup(func() { ms.Close() })
 	hs := m.Hasher(hashers.NewSet(hashers.PBKDF2SHA256{Iterations: 1000}))
-	svc, err := authing.New(authing.Config{SecretKey: secret, Events: m.Events}, m.Store(ms, "memory"), users,
+	svc, err := authing.New(authing.Config{SecretKey: secret, Events: m.Events, RevokeOnLogout: true}, m.Store(ms, "memory"), users,
 		password.New(users, password.Options{Hasher: hs, Limiter: refuse{}}))
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +72,16 @@ func TestMetrics_WireRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
+	// A logout with a session token revokes it (RevokeOnLogout).
+	h, _ := hs.Encode("pw-1")
+	users.CreateUser(context.Background(), authing.NewUser{Username: "revoked", PasswordHash: h, IsActive: true})
+	u, _ := users.UserByUsername(context.Background(), "revoked")
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/authing/logout/", nil)
+	req.Header.Set("Authorization", "Bearer "+svc.IssueSession(u, "password"))
+	if res, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
 	after := scrape(t, srv.URL)
 
 	for _, series := range []string{
@@ -96,6 +106,8 @@ func TestMetrics_WireRun(t *testing.T) {
 		`authing_http_request_duration_seconds_count{method="POST",route="/api/openapi-token/",status="401"}`,
 		`authing_http_request_duration_seconds_count{method="GET",route="/",status="404"}`,
 		`authing_throttled_total{method="password"}`,
+		`authing_sign_ins_total{method="password",outcome="throttled"}`,
+		`authing_revocations_total{scope="session"}`,
 	} {
 		if after[series] <= before[series] {
 			t.Errorf("%s did not move: %v → %v", series, before[series], after[series])
