@@ -5,56 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-
 	"authing.dev/authing"
 	"authing.dev/authing/authingtest"
 	"authing.dev/authing/hashers"
+	"authing.dev/authing/internal/openapitest"
 	"authing.dev/authing/method/password"
 	"authing.dev/authing/store/memstore"
 )
-
-// exchange is one request and the response the service gave.
-type exchange struct {
-	req    *http.Request
-	status int
-	header http.Header
-	body   []byte
-}
-
-// recorder serves h and keeps every exchange.
-type recorder struct {
-	h  http.Handler
-	mu sync.Mutex
-	ex []exchange
-}
-
-func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqCopy := r.Clone(context.Background())
-	rr := httptest.NewRecorder()
-	rc.h.ServeHTTP(rr, r)
-	for k, v := range rr.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rr.Code)
-	w.Write(rr.Body.Bytes())
-	rc.mu.Lock()
-	rc.ex = append(rc.ex, exchange{reqCopy, rr.Code, rr.Header().Clone(), rr.Body.Bytes()})
-	rc.mu.Unlock()
-}
 
 // throttleUser refuses every attempt for the username "throttled".
 type throttleUser struct{}
@@ -121,7 +87,7 @@ func TestOpenAPI_Contract(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/", svc)
 	mux.Handle("/other/", svc2)
-	rec := &recorder{h: mux}
+	rec := &openapitest.Recorder{Handler: mux}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
 	ts := &testServer{Server: srv, svc: svc, users: users, clock: clock, hasher: hs}
@@ -157,69 +123,27 @@ func TestOpenAPI_Contract(t *testing.T) {
 	send(t, "POST", srv.URL+p("/logout/"), nil, "Authorization", "Bearer "+store1)
 	store.down.Store(false)
 
-	doc, doc2 := loadDocument(t, svc), loadDocument(t, svc2)
-	seen := map[string]bool{}
-	for _, ex := range rec.ex {
-		path, method := ex.req.URL.Path, ex.req.Method
-		doc := doc
-		if strings.HasPrefix(path, "/other/") {
-			doc = doc2
+	doc, doc2 := openapitest.Load(t, svc.OpenAPI()), openapitest.Load(t, svc2.OpenAPI())
+	var main, other []openapitest.Exchange
+	for _, ex := range rec.Exchanges() {
+		if strings.HasPrefix(ex.Request.URL.Path, "/other/") {
+			other = append(other, ex)
+		} else {
+			main = append(main, ex)
 		}
-		item := doc.Paths.Value(path)
-		if item == nil {
-			// Not an endpoint: a 404 envelope, or the redirect to the slashed path.
-			if ex.status != http.StatusNotFound && ex.status != http.StatusTemporaryRedirect {
-				t.Errorf("%s %s: status %d for a path that the document does not list", method, path, ex.status)
-			}
-			if ex.status == http.StatusNotFound {
-				validateSchema(t, doc, authing.OpenAPISchemaErrors, ex)
-			}
-			continue
-		}
-		if method == http.MethodHead {
-			continue
-		}
-		op := item.GetOperation(method)
-		if op == nil {
-			if ex.status != http.StatusMethodNotAllowed || ex.header.Get("Allow") == "" {
-				t.Errorf("%s %s: status %d for a method that the document does not list", method, path, ex.status)
-			}
-			validateSchema(t, doc, authing.OpenAPISchemaErrors, ex)
-			continue
-		}
-		in := &openapi3filter.ResponseValidationInput{
-			RequestValidationInput: &openapi3filter.RequestValidationInput{
-				Request: ex.req,
-				Route:   &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
-			},
-			Status:  ex.status,
-			Header:  ex.header,
-			Body:    io.NopCloser(bytes.NewReader(ex.body)),
-			Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-		}
-		if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-			t.Errorf("%s %s → %d does not match the document: %v\nbody: %s", method, path, ex.status, err, ex.body)
-		}
-		seen[fmt.Sprintf("%s %s %d", method, path, ex.status)] = true
 	}
-	if len(rec.ex) < 100 {
-		t.Fatalf("only %d exchanges recorded", len(rec.ex))
+	if len(main) < 100 {
+		t.Fatalf("only %d exchanges recorded", len(main))
+	}
+	seen := openapitest.Validate(t, doc, authing.OpenAPISchemaErrors, main)
+	for k := range openapitest.Validate(t, doc2, authing.OpenAPISchemaErrors, other) {
+		seen[k] = true
 	}
 	// Every documented answer of the core and the password method is seen,
 	// except those no test can provoke without breaking the service.
-	var unseen []string
-	for path, item := range doc.Paths.Map() {
-		for method, op := range item.Operations() {
-			for status := range op.Responses.Map() {
-				k := fmt.Sprintf("%s %s %s", method, path, status)
-				if !seen[k] && status != "500" && status != "default" {
-					unseen = append(unseen, k)
-				}
-			}
-		}
-	}
+	unseen := openapitest.Unseen(doc, seen)
 	sort.Strings(unseen)
-	t.Logf("%d exchanges validated; documented answers not exercised: %v", len(rec.ex), unseen)
+	t.Logf("%d exchanges validated; documented answers not exercised: %v", len(main)+len(other), unseen)
 	for _, k := range []string{"GET " + p("/auth/") + " 200", "GET " + p("/auth/") + " 400", "GET " + p("/auth/") + " 503",
 		"POST " + p("/password/") + " 303", "POST " + p("/password/") + " 401", "POST " + p("/password/") + " 422",
 		"POST " + p("/password/") + " 413", "POST " + p("/password/token/") + " 200", "POST " + p("/password/token/") + " 401",
@@ -229,31 +153,6 @@ func TestOpenAPI_Contract(t *testing.T) {
 		if !seen[k] {
 			t.Errorf("the contract run never saw %s", k)
 		}
-	}
-}
-
-func loadDocument(t *testing.T, svc *authing.Service) *openapi3.T {
-	t.Helper()
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(svc.OpenAPI())
-	if err != nil {
-		t.Fatalf("loading the document: %v", err)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		t.Fatalf("the document is not valid OpenAPI 3.1: %v", err)
-	}
-	return doc
-}
-
-func validateSchema(t *testing.T, doc *openapi3.T, name string, ex exchange) {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(ex.body, &v); err != nil {
-		t.Errorf("%s %s: body is not JSON: %q", ex.req.Method, ex.req.URL.Path, ex.body)
-		return
-	}
-	if err := doc.Components.Schemas[name].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
-		t.Errorf("%s %s → %d: not a %s: %v", ex.req.Method, ex.req.URL.Path, ex.status, name, err)
 	}
 }
 
