@@ -3,6 +3,7 @@ package authing_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -796,3 +797,42 @@ func TestEvents_NoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// Only the configured algorithm verifies: every other header, however close,
+// is refused before the signature is even checked; and tokens over the size
+// bound are refused whatever they hold.
+func TestKeys_AlgorithmConfusion(t *testing.T) {
+	k, _ := authing.NewKeys(authing.HS256, testSecret)
+	now := time.Unix(1767225600, 0)
+	b64 := func(s string) string { return strings.TrimRight(base64URL(s), "=") }
+	payload := b64(`{"sub":"alice","exp":1767300000}`)
+	valid := k.SessionToken("alice", now, time.Hour, "")
+	sig := valid[strings.LastIndexByte(valid, '.')+1:]
+	for _, hdr := range []string{
+		`{"alg":"none","typ":"JWT"}`, `{"alg":"None"}`, `{"alg":"NONE"}`, `{"alg":""}`, `{"typ":"JWT"}`,
+		`{"alg":"hs256"}`, `{"alg":"HS256 "}`, `{"alg":["HS256"]}`, `{"alg":null}`, `{"alg":256}`,
+		`{"alg":"HS384"}`, `{"alg":"HS512"}`, `{"alg":"RS256"}`, `{"alg":"ES256"}`, `{"alg":"PS256"}`, `{"alg":"EdDSA"}`,
+		`{"alg":"HS256","crit":["b64"],"b64":false}`, `not json`, ``,
+	} {
+		for _, s := range []string{sig, "", "AAAA"} {
+			tok := b64(hdr) + "." + payload + "." + s
+			if _, err := k.ParseSessionToken(tok, now); err == nil {
+				t.Errorf("header %s with signature %q accepted", hdr, s)
+			}
+			if _, err := k.ParseStoreToken(tok); err == nil {
+				t.Errorf("header %s accepted as a store token", hdr)
+			}
+		}
+	}
+	// the size bound: a valid token padded to the limit by a long username
+	long := k.SessionToken(strings.Repeat("u", authing.MaxTokenLength), now, time.Hour, "")
+	if _, err := k.ParseSessionToken(long, now); !errors.Is(err, authing.ErrTokenInvalid) {
+		t.Fatalf("a token of %d bytes: %v", len(long), err)
+	}
+	fits := k.SessionToken(strings.Repeat("u", 2000), now, time.Hour, "")
+	if _, err := k.ParseSessionToken(fits, now); err != nil || len(fits) > authing.MaxTokenLength {
+		t.Fatalf("a token of %d bytes under the bound: %v", len(fits), err)
+	}
+}
+
+func base64URL(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

@@ -136,6 +136,27 @@ func (l *Limiter) Done(_ context.Context, username, clientIP string, success boo
 	}
 }
 
+// Cancel implements password.Canceler: it gives back the count of an
+// allowed attempt that had no outcome (the user database failed), so that
+// an outage does not count as failures.
+func (l *Limiter) Cancel(_ context.Context, username, clientIP string) {
+	s := SubjectsOf(username, clientIP)
+	now := l.lim.Now().UnixMilli()
+	rules, names := l.lim.Rules(), s.Counters()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	known := l.get(s.Known, now) != nil
+	for i, r := range rules {
+		if skip(i, r, names[i], known) {
+			continue
+		}
+		if e := l.get(names[i], now); e != nil {
+			e.c.refund(now, r)
+			e.expires = now + e.c.ttl(now, r)
+		}
+	}
+}
+
 // get returns the live entry of key (marking it used), or nil.
 func (l *Limiter) get(key string, now int64) *entry {
 	el, ok := l.entries[key]

@@ -55,6 +55,11 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	sec, err := newSecurity(cfg, log) // throttling, revocation, audit log, trusted proxies: wiring_security.go
+	if err != nil {
+		return err
+	}
+	defer sec.Close()
 
 	users, err := openUserDB(ctx, cfg.databaseURL, cfg.backend.postgres)
 	if err != nil {
@@ -94,7 +99,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	x := newExtras(cfg, &store) // metrics, Swagger UI, login page: extras.go
 	methods := make([]authing.Method, 0, len(cfg.kinds))
 	for _, k := range cfg.kinds {
-		m, err := newMethod(k, methodDeps{users: users, hashers: cfg.hashers, upgrade: cfg.upgrade, settings: st})
+		m, err := newMethod(k, methodDeps{users: users, hashers: cfg.hashers, upgrade: cfg.upgrade, settings: st, limiter: sec.limiter})
 		if err != nil {
 			return err
 		}
@@ -118,7 +123,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           accessLog(log, withDeadline(cfg.backend.requestTimeout, mux)),
+		Handler:           sec.wrap(accessLog(log, withDeadline(cfg.backend.requestTimeout, mux))),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

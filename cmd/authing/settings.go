@@ -59,6 +59,15 @@ var settingsTable = []setting{
 	{"BAZIS_G_AUTH_CLIENT_SECRET", "string", "", "Google OAuth client secret (the browser flow's code exchange)."},
 	{"BAZIS_G_AUTH_REDIRECT_URI", "string", "", "Google callback URL registered with Google; empty means HOST_URL + `{prefix}/google-auth-callback/`."},
 	{"AUTHING_OIDC_PROVIDERS", "json", "[]", "OpenID Connect providers, a JSON list of `{name, issuer, client_id, client_secret, scopes, label, trust_email, create_users, redirect_uri}`; list each as `oidc:<name>` in BAZIS_AUTH_KINDS. See docs/oidc.md."},
+	{"AUTHING_THROTTLE", "bool", "true", "Throttle credential attempts (password logins and token endpoints) with growing waits instead of lock-outs; counted in Redis when REDIS_URL is set, so that the limits hold across instances, else in memory. See docs/security.md."},
+	{"AUTHING_THROTTLE_USER", "string", "5/15m/15m", "Rule of the per-username counter (any address but the user's known ones): `FREE/FORGIVE/MAXDELAY[/DELAY]` = free failures, one failure forgotten every FORGIVE, waits from DELAY (1s) doubling up to MAXDELAY; `off` turns it off."},
+	{"AUTHING_THROTTLE_USER_IP", "string", "5/15m/15m", "Rule of the per-username-and-address counter."},
+	{"AUTHING_THROTTLE_IP", "string", "50/1m/15m", "Rule of the per-client-address counter (one address trying many accounts)."},
+	{"AUTHING_THROTTLE_NET", "string", "200/15s/15m", "Rule of the per-network counter (/24 for IPv4, /64 for IPv6)."},
+	{"AUTHING_THROTTLE_GLOBAL", "string", "1000/10ms/1m", "Rule of the global counter: a ceiling on failed sign-ins of the whole service (100/s sustained by default)."},
+	{"AUTHING_TRUSTED_PROXIES", "list", "[]", "Reverse proxies and load balancers (CIDRs or addresses) whose X-Forwarded-For is read, right to left, to find the client address; empty: the connection's address."},
+	{"AUTHING_REVOKE_ON_LOGOUT", "bool", "false", "POST /logout/ also revokes the session tokens it is given, until their expiry (in Redis with REDIS_URL, else in this process only). `false`: session tokens are stateless, as in Bazis."},
+	{"AUTHING_AUDIT_LOG", "bool", "true", "Log one `audit` line per sign-in success, failure, throttling, claim, refresh, logout and revocation (event, method, user, client address; never a secret)."},
 }
 
 func lookupSetting(name string) (setting, bool) {

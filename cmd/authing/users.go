@@ -14,7 +14,7 @@ import (
 	"authing.dev/authing"
 )
 
-const usersUsage = `usage: authing users <create|set-password|activate|deactivate|list> [flags]`
+const usersUsage = `usage: authing users <create|set-password|activate|deactivate|revoke|list> [flags]`
 
 func cmdUsers(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 {
@@ -39,6 +39,7 @@ func cmdUsers(ctx context.Context, args []string, e env) error {
 	case "set-password":
 		pwIn = cf.fs.Bool("password-stdin", false, "read the password from standard input (required)")
 	case "activate", "deactivate":
+	case "revoke": // sign out everywhere (wiring_security.go)
 	case "list":
 		asJSON = cf.fs.Bool("json", false, "print a JSON array")
 	default:
@@ -104,6 +105,8 @@ func cmdUsers(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	switch sub {
+	case "revoke":
+		return cmdRevoke(ctx, cfg, u, e.stdout)
 	case "set-password":
 		pw, err := readPassword(e.stdin)
 		if err != nil {

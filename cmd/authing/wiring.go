@@ -42,12 +42,13 @@ type methodDeps struct {
 	hashers  password.Hasher // a *hashers.Set, timed when metrics are on
 	upgrade  bool
 	settings *settings
+	limiter  password.Limiter // nil: no throttling (wiring_security.go)
 }
 
 // kindConstructors builds the method of each canonical kind.
 var kindConstructors = map[string]func(methodDeps) (authing.Method, error){
 	"password": func(d methodDeps) (authing.Method, error) {
-		return password.New(d.users, password.Options{Hasher: d.hashers, KeepHashes: !d.upgrade}), nil
+		return password.New(d.users, password.Options{Hasher: d.hashers, KeepHashes: !d.upgrade, Limiter: d.limiter}), nil
 	},
 	"google": newGoogleMethod, // wiring_oidc.go; "oidc:<name>" kinds are built by newOIDCMethod
 }
@@ -74,6 +75,7 @@ type appConfig struct {
 	addr        string
 	secretSet   bool // SECRET_KEY came from the configuration
 	backend     backendConfig
+	security    securityConfig
 	extras      extrasConfig
 }
 
@@ -208,6 +210,8 @@ func buildConfig(st *settings) (*appConfig, error) {
 		}
 	}
 	c.backend, err = backendSettings(st)
+	add(err)
+	c.security, err = securitySettings(st)
 	add(err)
 	c.extras, err = extrasSettings(st)
 	add(err)

@@ -35,17 +35,28 @@ type HashReplacer interface {
 // Limiter throttles credential attempts. Allow is called before any password
 // work; a refusal (retryAfter > 0, in seconds) means no work at all: the
 // store flow records TOO_MANY_ATTEMPTS and the token endpoints answer 429
-// with Retry-After. Done reports the outcome of an allowed attempt (it is
-// not called when the user database failed) so that the limiter can reset
-// or grow its counters. Allow does not learn whether the username exists,
+// with Retry-After. Done reports the outcome of an allowed attempt so that
+// the limiter can reset or grow its counters; it is not called when the user
+// database failed (see Canceler). Allow does not learn whether the username exists,
 // so throttling answers the same for every username. An error of Allow
 // (its backend is down) fails the attempt (503).
 //
+// A Limiter that counts an attempt when it allows it may also implement
+// Canceler, to be told of an allowed attempt that had no outcome.
+//
 // throttle.Limiter (in memory) and throttle/redisthrottle.Limiter (shared
-// by all instances) implement it.
+// by all instances) implement both.
 type Limiter interface {
 	Allow(ctx context.Context, username, clientIP string) (retryAfter int, err error)
 	Done(ctx context.Context, username, clientIP string, success bool)
+}
+
+// Canceler is implemented by Limiters that count an attempt when they allow
+// it. Cancel gives the count back for an allowed attempt that had no
+// outcome because the user database failed: an outage does not throttle
+// the users who tried to sign in during it.
+type Canceler interface {
+	Cancel(ctx context.Context, username, clientIP string)
 }
 
 // Options configure the method. The zero value works with a Hasher.
@@ -126,8 +137,10 @@ func (m *Method) Authenticate(ctx context.Context, clientIP, username, password 
 			return authing.User{}, false, &ThrottledError{RetryAfter: wait}
 		}
 		defer func() {
-			if err == nil { // the named result: no outcome when the database failed
+			if err == nil { // the named result
 				l.Done(ctx, username, clientIP, ok)
+			} else if c, can := l.(Canceler); can { // the database failed: no outcome
+				c.Cancel(ctx, username, clientIP)
 			}
 		}()
 	}

@@ -71,9 +71,13 @@ var allowLua string
 //go:embed done.lua
 var doneLua string
 
+//go:embed cancel.lua
+var cancelLua string
+
 var (
-	allowScript = redis.NewScript(allowLua)
-	doneScript  = redis.NewScript(doneLua)
+	allowScript  = redis.NewScript(allowLua)
+	doneScript   = redis.NewScript(doneLua)
+	cancelScript = redis.NewScript(cancelLua)
 )
 
 // keys returns the known key and the five counter keys of an attempt, and
@@ -133,6 +137,20 @@ func (l *Limiter) Done(ctx context.Context, username, clientIP string, success b
 	}
 	if err := doneScript.Run(ctx, l.client, keys, args...).Err(); err != nil && l.onErr != nil {
 		l.onErr(unavailable(ctx, "done", err))
+	}
+}
+
+// Cancel implements password.Canceler, as throttle.Limiter.Cancel does, in
+// one script. Errors go to Options.OnError.
+func (l *Limiter) Cancel(ctx context.Context, username, clientIP string) {
+	keys, on := l.keys(username, clientIP)
+	args := make([]any, 0, 26)
+	args = append(args, l.lim.Now().UnixMilli())
+	for i, r := range l.lim.Rules() {
+		args = ruleArgs(args, on[i], r)
+	}
+	if err := cancelScript.Run(ctx, l.client, keys, args...).Err(); err != nil && l.onErr != nil {
+		l.onErr(unavailable(ctx, "cancel", err))
 	}
 }
 

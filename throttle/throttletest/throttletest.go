@@ -15,10 +15,12 @@ import (
 	"authing.dev/authing/throttle"
 )
 
-// Limiter is the password.Limiter hook, as the suite drives it.
+// Limiter is the password.Limiter hook with its Canceler ability, as the
+// suite drives it.
 type Limiter interface {
 	Allow(ctx context.Context, username, clientIP string) (retryAfter int, err error)
 	Done(ctx context.Context, username, clientIP string, success bool)
+	Cancel(ctx context.Context, username, clientIP string)
 }
 
 // Clock is the suite's clock, passed to the limiter as Limits.Now.
@@ -69,6 +71,7 @@ func TestLimiter(t *testing.T, newLimiter NewLimiter) {
 		{"RetryAfterRoundsUp", testRetryAfterRoundsUp},
 		{"Concurrent", testConcurrent},
 		{"UsernamesAreExact", testUsernamesAreExact},
+		{"Cancel", testCancel},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newLimiter) })
 	}
@@ -390,4 +393,33 @@ func testUsernamesAreExact(t *testing.T, nl NewLimiter) {
 	fail(t, l, "alice\x00", "192.0.2.1")
 	long := string(make([]byte, 100_000))
 	fail(t, l, long, "192.0.2.1")
+}
+
+// Attempts that had no outcome (the user database failed) and were
+// cancelled do not count: after an outage nobody is throttled for it.
+func testCancel(t *testing.T, nl NewLimiter) {
+	clock := NewClock()
+	l := nl(t, only(clock, rule(2), "user", "userip", "ip", "net", "global"))
+	for range 10 {
+		if w := allow(t, l, "alice", "192.0.2.1"); w != 0 {
+			t.Fatalf("attempt during the outage refused: wait %d", w)
+		}
+		l.Cancel(ctx, "alice", "192.0.2.1")
+	}
+	for range 3 {
+		fail(t, l, "alice", "192.0.2.1")
+	}
+	wantWait(t, l, "alice", "192.0.2.1", 1)
+	// a cancelled attempt that had doubled the wait shrinks it back to the
+	// wait of the failures before it (counted from the cancellation)
+	clock.Advance(5 * time.Second)
+	if w := allow(t, l, "alice", "192.0.2.1"); w != 0 {
+		t.Fatalf("wait %d", w)
+	}
+	wantWait(t, l, "alice", "192.0.2.1", 2)
+	l.Cancel(ctx, "alice", "192.0.2.1")
+	wantWait(t, l, "alice", "192.0.2.1", 1)
+	clock.Advance(time.Second)
+	fail(t, l, "alice", "192.0.2.1")
+	wantWait(t, l, "alice", "192.0.2.1", 2)
 }
