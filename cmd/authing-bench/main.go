@@ -3,8 +3,10 @@
 // second and latency percentiles, each also as a ratio to a baseline
 // measured in the same run: a minimal net/http handler answering a small
 // JSON body, served by this tool on loopback and driven by the same client
-// code. It judges the results against the performance targets of
-// bench/README.md.
+// code. Each scenario runs right after a baseline run of its own, so that
+// both see the same background load (the "cpu" column shows how much of the
+// machine the tool and the server had). It judges the results against the
+// performance targets of bench/README.md.
 //
 //	authing-bench --spawn [--bin ./authing] [--redis redis://127.0.0.1:6379/0]
 //	authing-bench --url http://127.0.0.1:8080 --username U --password P
@@ -68,6 +70,8 @@ type options struct {
 	sampleEvery                     time.Duration
 	metricsPath                     string
 	pid                             int
+	baselineProcess                 bool
+	serveBaseline                   bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -88,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each scenario (0: until --count)")
 	fs.Int64Var(&o.count, "count", 0, "operations of each scenario (0: until --duration)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unrecorded load before each scenario")
-	fs.IntVar(&o.rounds, "rounds", 1, "run the scenarios this many times and keep each one's best round (other load on the machine only slows a round down)")
+	fs.IntVar(&o.rounds, "rounds", 1, "repeat every scenario (each paired with a baseline run just before it) and report the round of median ratio")
 	fs.StringVar(&o.hasher, "hasher", "argon2", "password hasher of the server, at its default parameters, for the hash bound")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the report as JSON to this file (- for standard output, instead of the table)")
 	fs.DurationVar(&o.soak, "soak", 0, "run only a refresh soak of this length, sampling the server's memory")
@@ -96,11 +100,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.sampleEvery, "sample", 10*time.Second, "sampling period of the soak")
 	fs.StringVar(&o.metricsPath, "metrics-path", "/metrics", "Prometheus metrics path of the server, for go_goroutines (empty: none)")
 	fs.IntVar(&o.pid, "pid", 0, "with --url: process id of the server, for its memory and CPU figures")
+	fs.BoolVar(&o.baselineProcess, "baseline-process", false, "serve the baseline from a child process of this tool instead of from the tool's own process (as the server under test runs)")
+	fs.BoolVar(&o.serveBaseline, "serve-baseline", false, "internal: serve the baseline handler and print its address")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.serveBaseline {
+		return o, nil
 	}
 	if o.spawn == (o.url != "") {
 		return nil, errors.New("give exactly one of --spawn and --url")
@@ -144,10 +153,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.serveBaseline {
+		return serveBaseline(ctx, stdout)
+	}
 	logf := func(f string, a ...any) { fmt.Fprintf(stderr, "authing-bench: "+f+"\n", a...) }
 	rep := &report{Machine: describeMachine(), Config: reportConfig{
 		Clients: o.clients, HashClients: o.hashClients, Duration: o.duration.String(), Count: o.count,
 		Warmup: o.warmup.String(), Rounds: o.rounds, Store: "memory", Users: "sqlite", Spawned: o.spawn,
+		Baseline: "in the tool's process",
 	}}
 	if o.redis != "" {
 		rep.Config.Store = "redis"
@@ -171,22 +184,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSoak(ctx, o, tg, pid, rep, stdout, logf)
 	}
 
-	base, closeBase, err := startBaseline()
+	startBase := startBaseline
+	if o.baselineProcess {
+		startBase = spawnBaseline
+		rep.Config.Baseline = "child process"
+	}
+	base, basePID, closeBase, err := startBase()
 	if err != nil {
 		return err
 	}
 	defer closeBase()
-
-	// The hash bound: one hash at the server's parameters, measured now.
-	if slices.ContainsFunc(o.scenarios, hashBound) {
-		hb, err := measureHash(o.hasher)
-		if err != nil {
-			return err
-		}
-		rep.Hash = hb
-		logf("hash bound: %s %s takes %.1f ms → %d cores ÷ %.1f ms = %.1f/s",
-			hb.Algorithm, hb.Params, hb.Millis, hb.Cores, hb.Millis, hb.BoundPerSec)
-	}
 
 	// Tokens shared by the clients of refresh and logout.
 	setupClient := newClient(tg.base)
@@ -203,29 +210,57 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	best := map[string]*result{}
+	// Each scenario runs right after a baseline run of its own (and a
+	// hash-bound one right after a measurement of the hash), so that both
+	// see the same background load; with --rounds the pairs are repeated
+	// and the round with the median ratio is reported.
+	pairs := map[string][]*result{}
+	var baselines []*result
 	for round := 1; round <= o.rounds; round++ {
+		if o.rounds > 1 {
+			logf("round %d of %d", round, o.rounds)
+		}
 		for _, name := range o.scenarios {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if o.rounds > 1 {
-				logf("round %d of %d:", round, o.rounds)
+			if name == scBaseline && len(o.scenarios) > 1 {
+				continue // measured before each scenario
+			}
+			b, err := runScenario(ctx, o, tg, scBaseline, base, "", basePID, logf)
+			if err != nil {
+				return err
+			}
+			baselines = append(baselines, b)
+			if name == scBaseline {
+				continue
+			}
+			var hb *hashBoundM
+			if hashBound(name) {
+				if hb, err = measureHash(o.hasher); err != nil {
+					return err
+				}
+				logf("hash bound: %s %s takes %.1f ms → %d cores ÷ %.1f ms = %.1f/s (%d at once: %.1f/s)",
+					hb.Algorithm, hb.Params, hb.Millis, hb.Cores, hb.Millis, hb.BoundPerSec, hb.Cores, hb.ParallelPerSec)
 			}
 			r, err := runScenario(ctx, o, tg, name, base, shared[name], pid, logf)
 			if err != nil {
 				return err
 			}
-			if b := best[name]; b == nil {
-				best[name] = r
-				rep.Results = append(rep.Results, r)
-			} else {
-				r.Rounds = append(b.Rounds, r.OpsPerSec)
-				if r.OpsPerSec > b.OpsPerSec {
-					*b = *r
-				} else {
-					b.Rounds = r.Rounds
-				}
+			r.pair(b, hb)
+			pairs[name] = append(pairs[name], r)
+		}
+	}
+	rep.Results = append(rep.Results, median(baselines, func(r *result) float64 { return r.ReqPerSec }))
+	for _, name := range o.scenarios {
+		if rs := pairs[name]; len(rs) > 0 {
+			m := median(rs, (*result).key)
+			for _, r := range rs {
+				m.Rounds = append(m.Rounds, r.key())
+			}
+			rep.Results = append(rep.Results, m)
+			if m.Hash != nil && (rep.Hash == nil || name == scSignIn) {
+				rep.Hash = m.Hash
 			}
 		}
 	}
@@ -265,11 +300,10 @@ func runScenario(ctx context.Context, o *options, tg target, name, base, shared 
 		return nil, err
 	}
 	r := newResult(name, clients, res)
-	r.Rounds = []float64{r.OpsPerSec}
 	tool := selfAfter - selfBefore
 	r.ToolCPUPerOp = perOp(tool, res.ops)
 	used := tool
-	if pid > 0 && name != scBaseline {
+	if pid > 0 {
 		srv := after.CPU - before.CPU
 		r.ServerCPUPerOp = perOp(srv, res.ops)
 		r.ServerRSSMiB = float64(after.RSSKiB) / 1024

@@ -20,6 +20,18 @@ import (
 	"authing.dev/authing/store/memstore"
 )
 
+// TestMain lets the test binary stand in for the tool as the baseline's
+// child process (--baseline-process runs os.Executable).
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "--serve-baseline" {
+		if err := serveBaseline(context.Background(), os.Stdout); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
 func TestCheckLoopback(t *testing.T) {
 	for _, c := range []struct {
 		url string
@@ -132,6 +144,28 @@ func TestRun(t *testing.T) {
 	for _, want := range []string{"refresh", "p99 ms (×base)", "hash bound", "sign-in flows/s"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, table.String())
+		}
+	}
+}
+
+func TestRun_BaselineProcess(t *testing.T) {
+	url := startAuthing(t)
+	var out, logs bytes.Buffer
+	err := run(t.Context(), []string{"--url", url, "--username", "u", "--password", "pw-1", "--scenarios", "refresh",
+		"--duration", "200ms", "--warmup", "0", "--clients", "2", "--baseline-process", "--json", "-"}, &out, &logs)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, logs.String())
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Config.Baseline != "child process" || len(rep.Results) != 2 {
+		t.Fatalf("report: %+v %+v", rep.Config, rep.Results)
+	}
+	for _, r := range rep.Results {
+		if r.Operations == 0 || r.Errors != 0 {
+			t.Errorf("%s: %+v", r.Scenario, r)
 		}
 	}
 }

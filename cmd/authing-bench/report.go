@@ -1,15 +1,21 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -46,6 +52,7 @@ type reportConfig struct {
 	Store       string `json:"store"`
 	Users       string `json:"users"`
 	Spawned     bool   `json:"spawned"`
+	Baseline    string `json:"baseline_served"`
 }
 
 // hashBoundM is the measured hash bound: cores ÷ the time of one hash.
@@ -55,6 +62,10 @@ type hashBoundM struct {
 	Millis      float64 `json:"ms_per_hash"`
 	Cores       int     `json:"cores"`
 	BoundPerSec float64 `json:"bound_per_s"`
+	// ParallelPerSec is what the machine verifies with one hash per core
+	// at once (memory bandwidth and caches are shared): the hash bound as
+	// the hardware has it, for judging a gap to BoundPerSec.
+	ParallelPerSec float64 `json:"parallel_per_s"`
 }
 
 // result is one scenario's figures. Latencies are of one operation (the
@@ -82,9 +93,50 @@ type result struct {
 	// CPUShare is the CPU time of the tool and the server over the
 	// machine's (cores × elapsed); well under 1 means other load.
 	CPUShare float64 `json:"cpu_share,omitempty"`
-	// Rounds are the operations/s of every round (--rounds); the figures
-	// above are of the best.
-	Rounds []float64 `json:"rounds_ops_per_s"`
+	// Baseline is the baseline run paired with this one (measured right
+	// before it); the ratios are to it. Hash is the hash bound measured
+	// right before a hashing scenario.
+	Baseline *pairedBaseline `json:"paired_baseline,omitempty"`
+	Hash     *hashBoundM     `json:"hash,omitempty"`
+	// Rounds are the ratios (to the baseline, or to the hash bound) of
+	// every round of --rounds; the figures above are of the median round.
+	Rounds []float64 `json:"rounds_ratio,omitempty"`
+}
+
+type pairedBaseline struct {
+	ReqPerSec float64 `json:"requests_per_s"`
+	P50       float64 `json:"p50_ms"`
+	P90       float64 `json:"p90_ms"`
+	P99       float64 `json:"p99_ms"`
+	Max       float64 `json:"max_ms"`
+}
+
+// pair records the baseline (and hash bound) measured with r and computes
+// the ratios to them.
+func (r *result) pair(b *result, hb *hashBoundM) {
+	r.Baseline = &pairedBaseline{b.ReqPerSec, b.P50, b.P90, b.P99, b.Max}
+	r.Ratio = ratios{ratio(r.ReqPerSec, b.ReqPerSec), ratio(r.P50, b.P50), ratio(r.P90, b.P90),
+		ratio(r.P99, b.P99), ratio(r.Max, b.Max)}
+	if hb != nil {
+		r.Hash = hb
+		r.HashBoundRatio = ratio(r.OpsPerSec, hb.BoundPerSec)
+	}
+}
+
+// key is what rounds are ranked by: the ratio to the hash bound for a
+// hashing scenario, else the ratio of requests/s to the baseline.
+func (r *result) key() float64 {
+	if r.Hash != nil {
+		return r.HashBoundRatio
+	}
+	return r.Ratio.ReqPerSec
+}
+
+// median returns the result of median key (the lower middle one).
+func median(rs []*result, key func(*result) float64) *result {
+	s := slices.Clone(rs)
+	slices.SortStableFunc(s, func(a, b *result) int { return cmp.Compare(key(a), key(b)) })
+	return s[(len(s)-1)/2]
 }
 
 type ratios struct {
@@ -129,24 +181,15 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// finish computes the ratios and judges the targets.
+// finish judges the targets.
 func (rep *report) finish(o *options) {
-	var base *result
-	for _, r := range rep.Results {
-		if r.Scenario == scBaseline {
-			base = r
-		}
-	}
 	byName := map[string]*result{}
 	for _, r := range rep.Results {
 		byName[r.Scenario] = r
-		if base != nil {
-			r.Ratio = ratios{ratio(r.ReqPerSec, base.ReqPerSec), ratio(r.P50, base.P50), ratio(r.P90, base.P90),
-				ratio(r.P99, base.P99), ratio(r.Max, base.Max)}
-		}
-		if hashBound(r.Scenario) && rep.Hash != nil {
-			r.HashBoundRatio = ratio(r.OpsPerSec, rep.Hash.BoundPerSec)
-		}
+	}
+	base := byName[scBaseline]
+	if base != nil {
+		base.Ratio = ratios{1, 1, 1, 1, 1}
 	}
 	clean := func(r *result) string {
 		if r.Errors > 0 {
@@ -172,7 +215,7 @@ func (rep *report) finish(o *options) {
 		rep.Targets = append(rep.Targets,
 			verdict{"anonymous requests/s ÷ baseline", want, r.Ratio.ReqPerSec, r.Ratio.ReqPerSec >= min && r.Errors == 0, clean(r)})
 	}
-	if r := byName[scSignIn]; r != nil && rep.Hash != nil {
+	if r := byName[scSignIn]; r != nil && r.Hash != nil {
 		rep.Targets = append(rep.Targets,
 			verdict{"sign-in flows/s ÷ hash bound", "≥ 0.97", r.HashBoundRatio, r.HashBoundRatio >= 0.97 && r.Errors == 0, clean(r)})
 	}
@@ -201,26 +244,35 @@ func (rep *report) writeTable(w io.Writer) {
 	m := rep.Machine
 	fmt.Fprintf(w, "machine: %s, %d cores, %s %s, load %.2f at start\n", m.CPU, m.Cores, m.Go, m.OS, m.LoadAvg1m)
 	c := rep.Config
-	fmt.Fprintf(w, "server: store %s, users %s; %d clients (%d for hashing scenarios); best of %d round(s)\n",
-		c.Store, c.Users, c.Clients, c.HashClients, c.Rounds)
+	fmt.Fprintf(w, "server: store %s, users %s; %d clients (%d for hashing scenarios); baseline served %s; median of %d round(s), each scenario paired with a baseline run just before it\n",
+		c.Store, c.Users, c.Clients, c.HashClients, c.Baseline, c.Rounds)
 	if h := rep.Hash; h != nil {
-		fmt.Fprintf(w, "hash bound: %s %s = %.1f ms per hash → %d cores ÷ %.1f ms = %.1f/s\n",
-			h.Algorithm, h.Params, h.Millis, h.Cores, h.Millis, h.BoundPerSec)
+		fmt.Fprintf(w, "hash bound: %s %s = %.1f ms per hash → %d cores ÷ %.1f ms = %.1f/s (%d at once: %.1f/s)\n",
+			h.Algorithm, h.Params, h.Millis, h.Cores, h.Millis, h.BoundPerSec, h.Cores, h.ParallelPerSec)
 	}
 	if len(rep.Results) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "scenario\tclients\tops/s\treq/s (×base)\tp50 ms (×base)\tp90 ms (×base)\tp99 ms (×base)\tmax ms (×base)\terrors\tsrv µs/op\ttool µs/op\tcpu\t")
+		fmt.Fprintln(tw, "scenario\tclients\tops/s\treq/s (×base)\tp50 ms (×base)\tp90 ms (×base)\tp99 ms (×base)\tmax ms (×base)\terrors\tsrv µs/op\ttool µs/op\tcpu\tpaired base req/s, p99\t")
 		for _, r := range rep.Results {
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f (%.2f)\t%.3f (%.2f)\t%.3f (%.2f)\t%.3f (%.2f)\t%.2f (%.2f)\t%d\t%s\t%s\t%s\t\n",
+			paired := "-"
+			if b := r.Baseline; b != nil {
+				paired = fmt.Sprintf("%.0f, %.3f", b.ReqPerSec, b.P99)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f (%.2f)\t%.3f (%.2f)\t%.3f (%.2f)\t%.3f (%.2f)\t%.2f (%.2f)\t%d\t%s\t%s\t%s\t%s\t\n",
 				r.Scenario, r.Clients, r.OpsPerSec, r.ReqPerSec, r.Ratio.ReqPerSec, r.P50, r.Ratio.P50,
 				r.P90, r.Ratio.P90, r.P99, r.Ratio.P99, r.Max, r.Ratio.Max, r.Errors,
-				optional(r.ServerCPUPerOp), optional(r.ToolCPUPerOp), percent(r.CPUShare))
+				optional(r.ServerCPUPerOp), optional(r.ToolCPUPerOp), percent(r.CPUShare), paired)
 		}
 		tw.Flush()
 		for _, r := range rep.Results {
-			if r.HashBoundRatio > 0 {
-				fmt.Fprintf(w, "%s: %.1f ops/s = %.3f of the hash bound\n", r.Scenario, r.OpsPerSec, r.HashBoundRatio)
+			if r.Hash != nil {
+				fmt.Fprintf(w, "%s: %.1f ops/s = %.3f of the hash bound (%.1f ms per hash → %.1f/s, measured right before; %d hashes at once: %.1f/s, so %.3f of that)\n",
+					r.Scenario, r.OpsPerSec, r.HashBoundRatio, r.Hash.Millis, r.Hash.BoundPerSec,
+					r.Hash.Cores, r.Hash.ParallelPerSec, ratio(r.OpsPerSec, r.Hash.ParallelPerSec))
+			}
+			if len(r.Rounds) > 1 {
+				fmt.Fprintf(w, "%s: ratio of each round %s; the median round is shown\n", r.Scenario, roundList(r.Rounds))
 			}
 		}
 	}
@@ -241,6 +293,14 @@ func (rep *report) writeTable(w io.Writer) {
 			fmt.Fprintln(w, line)
 		}
 	}
+}
+
+func roundList(vs []float64) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = fmt.Sprintf("%.3f", v)
+	}
+	return strings.Join(parts, " ")
 }
 
 func percent(v float64) string {
@@ -306,24 +366,97 @@ func measureHash(name string) (*hashBoundM, error) {
 	parts := strings.Split(enc, "$")
 	params := strings.Join(parts[1:max(len(parts)-2, 1)], "$")
 	cores := runtime.NumCPU()
+	// One hash per core at once, four each.
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range cores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 4 {
+				h.Verify("bench-password-1", enc)
+			}
+		}()
+	}
+	wg.Wait()
+	parallel := float64(4*cores) / time.Since(t0).Seconds()
 	return &hashBoundM{Algorithm: h.Algorithm(), Params: params, Millis: ms(med), Cores: cores,
-		BoundPerSec: float64(cores) / med.Seconds()}, nil
+		BoundPerSec: float64(cores) / med.Seconds(), ParallelPerSec: parallel}, nil
 }
 
 // baselineBody is the small JSON answer of the baseline handler.
 var baselineBody = []byte(`{"status":"ok"}`)
 
+// baselineHandler answers every request with a small JSON body.
+func baselineHandler(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(baselineBody)
+}
+
 // startBaseline serves the baseline handler on a loopback port of this
 // process and returns its base URL.
-func startBaseline() (string, func(), error) {
+func startBaseline() (string, int, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(baselineBody)
-	})}
+	srv := &http.Server{Handler: http.HandlerFunc(baselineHandler)}
 	go srv.Serve(ln)
-	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+	return "http://" + ln.Addr().String(), 0, func() { srv.Close() }, nil
+}
+
+// serveBaseline is --serve-baseline: the baseline in a process of its own,
+// which prints its address and serves until its standard input closes.
+func serveBaseline(ctx context.Context, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(baselineHandler)}
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		srv.Close()
+	}()
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	fmt.Fprintln(stdout, "http://"+ln.Addr().String())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// spawnBaseline runs this tool with --serve-baseline as a child process, so
+// that the baseline server, like the server under test, has a process and
+// a Go runtime of its own.
+func spawnBaseline() (string, int, func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", 0, nil, err
+	}
+	cmd := exec.Command(exe, "--serve-baseline")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return "", 0, nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", 0, nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", 0, nil, err
+	}
+	stop := func() {
+		stdin.Close()
+		cmd.Wait()
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		stop()
+		return "", 0, nil, fmt.Errorf("baseline process: %w", err)
+	}
+	return strings.TrimSpace(line), cmd.Process.Pid, stop, nil
 }
