@@ -94,6 +94,7 @@ func (s *testServer) target(t *testing.T) authingtest.Target {
 			}
 			return u
 		},
+		Now:     s.clock.Now,
 		Advance: s.clock.Advance,
 	}
 }

@@ -40,6 +40,9 @@ type Target struct {
 	SetActive func(t *testing.T, id string, active bool)
 	// User reads a user back (last_login checks); optional.
 	User func(t *testing.T, username string) authing.User
+	// Now is the server's clock, when it is not the real one (a test clock
+	// moved by Advance); optional.
+	Now func() time.Time
 	// Advance moves the server's clock and store expiry forward; optional.
 	// Without it the expiry scenario runs only when the lifetimes are at
 	// most 2 s (it then waits in real time).
@@ -639,6 +642,9 @@ func scenarioX4(w *wire) {
 func scenarioX5(w *wire) {
 	_, user := w.seed("user1", "weak_password_1")
 	now := time.Now().Unix()
+	if w.tg.Now != nil {
+		now = w.tg.Now().Unix()
+	}
 	expired := SignHS256(w.tg.Secret, `{"sub":"`+user+`","iat":`+itoa(now-100)+`,"exp":`+itoa(now-10)+`}`)
 	r := w.api(expired, http.MethodGet, w.p("/auth/"), nil)
 	w.notAuthenticated(r, expired)

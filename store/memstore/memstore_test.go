@@ -109,8 +109,10 @@ func TestStore_MaxEntries(t *testing.T) {
 	if _, found, _ := s.Get(ctx, "k1"); found {
 		t.Fatal("k1 found after expiry")
 	}
-	if n := s.Len(); n != 2 {
-		t.Errorf("Len after lazy expiry = %d, want 2", n)
+	// The refused Put above also asked the cleaner for an early sweep, which
+	// may already have removed k2 as well.
+	if n := s.Len(); n != 2 && n != 1 {
+		t.Errorf("Len after lazy expiry = %d, want 2 (or 1 after the early sweep)", n)
 	}
 	if err := s.Put(ctx, "k5", authing.StoreData{}, time.Minute); err != nil {
 		t.Errorf("Put after lazy expiry: %v", err)

@@ -64,7 +64,9 @@ func TestLimiter_Keys(t *testing.T) {
 		t.Fatalf("keys %v, want the 5 counters", keys)
 	}
 	for _, k := range keys {
-		if ttl := c.PTTL(ctx, k).Val(); ttl <= 0 || ttl > time.Hour {
+		// -1 is a key without expiry (a leak); -2 a key already gone,
+		// which a quickly forgiven counter (the global one) may be.
+		if ttl := c.PTTL(ctx, k).Val(); ttl == -1 || ttl > time.Hour {
 			t.Errorf("%s: TTL %v", k, ttl)
 		}
 		for _, s := range []string{"alice", "example"} {
