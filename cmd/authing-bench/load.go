@@ -206,94 +206,122 @@ func runLoad(ctx context.Context, base string, sc scenario, o runOpts) (*runResu
 		return nil, fmt.Errorf("%s: setup: %w", sc.name, err)
 	}
 
-	if o.warmup > 0 {
-		loopCounted(ctx, clients, sc, time.Now().Add(o.warmup), nil, new(atomic.Int64))
-		for _, c := range clients {
-			c.h = hist{}
-		}
-	}
+	return measure(ctx, clients, sc, o), nil
+}
 
-	var remaining *atomic.Int64
-	if o.count > 0 {
-		remaining = new(atomic.Int64)
-		remaining.Store(o.count)
-	}
-	deadline := time.Time{}
+// measure runs the clients without a pause from the warm-up into the
+// measured window: an operation counts (in the rate, the latencies and the
+// errors) when it completes inside the window, so that operations cut by
+// either edge of the window balance out and long operations (a password
+// hash) do not bias the rate. With a count, the window ends at the
+// completion that reaches it.
+func measure(ctx context.Context, clients []*client, sc scenario, o runOpts) *runResult {
+	start := time.Now().Add(o.warmup)
+	var end time.Time
 	if o.duration > 0 {
-		deadline = time.Now().Add(o.duration)
+		end = start.Add(o.duration)
 	}
-	var ops atomic.Int64
-	if o.onStart != nil {
-		o.onStart()
+	var (
+		g         sync.WaitGroup
+		ops       atomic.Int64
+		requests  atomic.Int64
+		errs      atomic.Int64
+		remaining atomic.Int64
+		last      atomic.Int64 // UnixNano of the latest counted completion
+		errOnce   sync.Once
+		firstErr  error
+		endOnce   sync.Once
+	)
+	remaining.Store(o.count)
+	counted := o.count > 0
+	onEnd := func() {
+		endOnce.Do(func() {
+			if o.onEnd != nil {
+				o.onEnd()
+			}
+		})
 	}
-	stopSampling := make(chan struct{})
-	sampled := make(chan struct{})
-	start := time.Now()
+	// The clock: snapshots at the edges of the window, and the samples.
+	stop := make(chan struct{})
+	clockDone := make(chan struct{})
 	go func() {
-		defer close(sampled)
-		if o.sample == nil || o.sampleEvery <= 0 {
+		defer close(clockDone)
+		select {
+		case <-time.After(time.Until(start)):
+		case <-stop:
 			return
 		}
-		t := time.NewTicker(o.sampleEvery)
-		defer t.Stop()
+		if o.onStart != nil {
+			o.onStart()
+		}
+		var tick <-chan time.Time
+		if o.sample != nil && o.sampleEvery > 0 {
+			t := time.NewTicker(o.sampleEvery)
+			defer t.Stop()
+			tick = t.C
+		}
+		var endc <-chan time.Time
+		if !end.IsZero() {
+			endc = time.After(time.Until(end))
+		}
 		for {
 			select {
-			case <-stopSampling:
+			case <-stop:
 				return
-			case <-t.C:
+			case <-endc:
+				onEnd()
+				endc = nil
+			case <-tick:
 				o.sample(time.Since(start), ops.Load())
 			}
 		}
 	}()
-	res := loopCounted(ctx, clients, sc, deadline, remaining, &ops)
-	res.elapsed = time.Since(start)
-	if o.onEnd != nil {
-		o.onEnd()
-	}
-	close(stopSampling)
-	<-sampled
-	for _, c := range clients {
-		res.h.merge(&c.h)
-	}
-	return res, nil
-}
-
-// loopCounted runs every client until the deadline, the count of remaining
-// operations or the context ends, counting operations into ops as they
-// complete.
-func loopCounted(ctx context.Context, clients []*client, sc scenario, deadline time.Time, remaining *atomic.Int64, ops *atomic.Int64) *runResult {
-	var (
-		g        sync.WaitGroup
-		requests atomic.Int64
-		errs     atomic.Int64
-		errOnce  sync.Once
-		firstErr error
-	)
 	for _, c := range clients {
 		g.Add(1)
 		go func() {
 			defer g.Done()
 			for ctx.Err() == nil {
-				if remaining != nil && remaining.Add(-1) < 0 {
+				if !end.IsZero() && !time.Now().Before(end) {
+					return
+				}
+				if counted && remaining.Load() <= 0 {
 					return
 				}
 				t0 := time.Now()
 				n, err := sc.op(c)
 				t1 := time.Now()
+				if t1.Before(start) || (!end.IsZero() && t1.After(end)) {
+					continue // warm-up, or past the window
+				}
+				if counted && remaining.Add(-1) < 0 {
+					return
+				}
 				requests.Add(int64(n))
 				ops.Add(1)
+				for v := last.Load(); t1.UnixNano() > v && !last.CompareAndSwap(v, t1.UnixNano()); v = last.Load() {
+				}
 				if err != nil {
 					errs.Add(1)
 					errOnce.Do(func() { firstErr = err })
 				} else {
 					c.h.add(t1.Sub(t0))
 				}
-				if !deadline.IsZero() && !t1.Before(deadline) {
-					return
-				}
 			}
 		}()
 	}
 	g.Wait()
-	return &runResult{ops: ops.Load(), requests: requests.Load(), errors: errs.Load(), firstErr: firstErr}
+	onEnd()
+	close(stop)
+	<-clockDone
+	res := &runResult{ops: ops.Load(), requests: requests.Load(), errors: errs.Load(), firstErr: firstErr}
+	switch {
+	case !end.IsZero() && (!counted || remaining.Load() > 0):
+		res.elapsed = end.Sub(start)
+	case last.Load() > 0:
+		res.elapsed = time.Unix(0, last.Load()).Sub(start)
+	}
+	for _, c := range clients {
+		res.h.merge(&c.h)
+	}
+	return res
 }

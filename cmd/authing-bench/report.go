@@ -90,14 +90,20 @@ type result struct {
 	ServerCPUPerOp float64 `json:"server_cpu_us_per_op,omitempty"`
 	ToolCPUPerOp   float64 `json:"tool_cpu_us_per_op,omitempty"`
 	ServerRSSMiB   float64 `json:"server_rss_mib,omitempty"`
-	// CPUShare is the CPU time of the tool and the server over the
-	// machine's (cores × elapsed); well under 1 means other load.
-	CPUShare float64 `json:"cpu_share,omitempty"`
+	// CPUShare is the CPU time of the tool and the server (and Redis)
+	// over the machine's (cores × elapsed); OtherShare that of every other
+	// process, steal time included: above 0.10 the run is noisy.
+	CPUShare   float64 `json:"cpu_share"`
+	OtherShare float64 `json:"other_cpu_share"`
+	// CleanRounds counts the rounds where neither this run nor its paired
+	// baseline was noisy; the median is taken over them when there are any.
+	CleanRounds int `json:"clean_rounds"`
 	// Baseline is the baseline run paired with this one (measured right
 	// before it); the ratios are to it. Hash is the hash bound measured
 	// right before a hashing scenario.
 	Baseline *pairedBaseline `json:"paired_baseline,omitempty"`
-	Hash     *hashBoundM     `json:"hash,omitempty"`
+	baseRun  *result
+	Hash     *hashBoundM `json:"hash,omitempty"`
 	// Rounds are the ratios (to the baseline, or to the hash bound) of
 	// every round of --rounds; the figures above are of the median round.
 	Rounds []float64 `json:"rounds_ratio,omitempty"`
@@ -114,6 +120,7 @@ type pairedBaseline struct {
 // pair records the baseline (and hash bound) measured with r and computes
 // the ratios to them.
 func (r *result) pair(b *result, hb *hashBoundM) {
+	r.baseRun = b
 	r.Baseline = &pairedBaseline{b.ReqPerSec, b.P50, b.P90, b.P99, b.Max}
 	r.Ratio = ratios{ratio(r.ReqPerSec, b.ReqPerSec), ratio(r.P50, b.P50), ratio(r.P90, b.P90),
 		ratio(r.P99, b.P99), ratio(r.Max, b.Max)}
@@ -121,6 +128,25 @@ func (r *result) pair(b *result, hb *hashBoundM) {
 		r.Hash = hb
 		r.HashBoundRatio = ratio(r.OpsPerSec, hb.BoundPerSec)
 	}
+}
+
+func (r *result) clean() bool { return r.OtherShare <= maxOtherShare }
+
+// pairClean reports whether neither r nor its paired baseline was noisy.
+func (r *result) pairClean() bool { return r.clean() && (r.baseRun == nil || r.baseRun.clean()) }
+
+// cleanOrAll returns the results that are clean, or all when none is.
+func cleanOrAll(rs []*result, clean func(*result) bool) []*result {
+	var c []*result
+	for _, r := range rs {
+		if clean(r) {
+			c = append(c, r)
+		}
+	}
+	if len(c) == 0 {
+		return rs
+	}
+	return c
 }
 
 // key is what rounds are ranked by: the ratio to the hash bound for a
@@ -159,7 +185,7 @@ type verdict struct {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func newResult(name string, clients int, r *runResult) *result {
-	s := r.elapsed.Seconds()
+	s := max(r.elapsed.Seconds(), 1e-9)
 	res := &result{
 		Scenario: name, Clients: clients, Operations: r.ops, Requests: r.requests, Errors: r.errors,
 		Seconds: s, OpsPerSec: float64(r.ops) / s, ReqPerSec: float64(r.requests) / s,
@@ -253,7 +279,7 @@ func (rep *report) writeTable(w io.Writer) {
 	if len(rep.Results) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "scenario\tclients\tops/s\treq/s (×base)\tp50 ms (×base)\tp90 ms (×base)\tp99 ms (×base)\tmax ms (×base)\terrors\tsrv µs/op\ttool µs/op\tcpu\tpaired base req/s, p99\t")
+		fmt.Fprintln(tw, "scenario\tclients\tops/s\treq/s (×base)\tp50 ms (×base)\tp90 ms (×base)\tp99 ms (×base)\tmax ms (×base)\terrors\tsrv µs/op\ttool µs/op\tcpu ours/other\tpaired base req/s, p99\t")
 		for _, r := range rep.Results {
 			paired := "-"
 			if b := r.Baseline; b != nil {
@@ -262,17 +288,18 @@ func (rep *report) writeTable(w io.Writer) {
 			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f (%.2f)\t%.3f (%.2f)\t%.3f (%.2f)\t%.3f (%.2f)\t%.2f (%.2f)\t%d\t%s\t%s\t%s\t%s\t\n",
 				r.Scenario, r.Clients, r.OpsPerSec, r.ReqPerSec, r.Ratio.ReqPerSec, r.P50, r.Ratio.P50,
 				r.P90, r.Ratio.P90, r.P99, r.Ratio.P99, r.Max, r.Ratio.Max, r.Errors,
-				optional(r.ServerCPUPerOp), optional(r.ToolCPUPerOp), percent(r.CPUShare), paired)
+				optional(r.ServerCPUPerOp), optional(r.ToolCPUPerOp), percent(r.CPUShare)+"/"+percent(r.OtherShare), paired)
 		}
 		tw.Flush()
 		for _, r := range rep.Results {
 			if r.Hash != nil {
-				fmt.Fprintf(w, "%s: %.1f ops/s = %.3f of the hash bound (%.1f ms per hash → %.1f/s, measured right before; %d hashes at once: %.1f/s, so %.3f of that)\n",
+				fmt.Fprintf(w, "%s: %.1f ops/s = %.3f of the hash bound (%.1f ms per hash → %.1f/s, measured right before and after; %d hashes at once: %.1f/s, so %.3f of that)\n",
 					r.Scenario, r.OpsPerSec, r.HashBoundRatio, r.Hash.Millis, r.Hash.BoundPerSec,
 					r.Hash.Cores, r.Hash.ParallelPerSec, ratio(r.OpsPerSec, r.Hash.ParallelPerSec))
 			}
 			if len(r.Rounds) > 1 {
-				fmt.Fprintf(w, "%s: ratio of each round %s; the median round is shown\n", r.Scenario, roundList(r.Rounds))
+				fmt.Fprintf(w, "%s: ratio of each round %s; %d clean; the median clean round is shown\n",
+					r.Scenario, roundList(r.Rounds), r.CleanRounds)
 			}
 		}
 	}
@@ -303,12 +330,7 @@ func roundList(vs []float64) string {
 	return strings.Join(parts, " ")
 }
 
-func percent(v float64) string {
-	if v == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.0f%%", 100*v)
-}
+func percent(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
 
 func optional(v float64) string {
 	if v == 0 {
@@ -366,22 +388,36 @@ func measureHash(name string) (*hashBoundM, error) {
 	parts := strings.Split(enc, "$")
 	params := strings.Join(parts[1:max(len(parts)-2, 1)], "$")
 	cores := runtime.NumCPU()
-	// One hash per core at once, four each.
-	var wg sync.WaitGroup
-	t0 := time.Now()
-	for range cores {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 4 {
-				h.Verify("bench-password-1", enc)
-			}
-		}()
+	// One hash per core at once, four each (after one each unrecorded,
+	// for the heap to grow to its size).
+	atOnce := func(each int) time.Duration {
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for range cores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					h.Verify("bench-password-1", enc)
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(t0)
 	}
-	wg.Wait()
-	parallel := float64(4*cores) / time.Since(t0).Seconds()
+	atOnce(1)
+	parallel := float64(4*cores) / atOnce(4).Seconds()
 	return &hashBoundM{Algorithm: h.Algorithm(), Params: params, Millis: ms(med), Cores: cores,
 		BoundPerSec: float64(cores) / med.Seconds(), ParallelPerSec: parallel}, nil
+}
+
+// averageWith returns the mean of two measurements of the hash bound.
+func (h *hashBoundM) averageWith(o *hashBoundM) *hashBoundM {
+	m := *h
+	m.Millis = (h.Millis + o.Millis) / 2
+	m.BoundPerSec = float64(m.Cores) / (m.Millis / 1000)
+	m.ParallelPerSec = (h.ParallelPerSec + o.ParallelPerSec) / 2
+	return &m
 }
 
 // baselineBody is the small JSON answer of the baseline handler.

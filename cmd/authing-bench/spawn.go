@@ -257,3 +257,50 @@ func goroutines(c *client, path string) int {
 	}
 	return -1
 }
+
+// systemCPU is the busy time of the whole machine (user, nice, system, irq,
+// softirq and steal of /proc/stat), 0 when unknown.
+func systemCPU() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} { // user nice system irq softirq steal
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / clockTicks
+}
+
+// procsCPU is the CPU time of the processes.
+func procsCPU(pids []int) time.Duration {
+	var d time.Duration
+	for _, pid := range pids {
+		if ps, err := readProc(pid); err == nil {
+			d += ps.CPU
+		}
+	}
+	return d
+}
+
+// findProcs returns the processes whose command name is name.
+func findProcs(name string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile("/proc/" + e.Name() + "/comm"); err == nil && strings.TrimSpace(string(comm)) == name {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
