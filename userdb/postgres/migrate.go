@@ -5,16 +5,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"authing.dev/authing/userdb/internal/migrations"
 )
 
 //go:embed migrations/*.sql
@@ -37,30 +36,14 @@ const ownTablesMarker = "-- authing:own-tables\n"
 
 // loadMigrations reads the embedded migrations in version order.
 func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	files, err := migrations.Load(migrationFiles)
 	if err != nil {
 		return nil, err
 	}
-	var ms []migration
-	for _, name := range names {
-		base := strings.TrimSuffix(path.Base(name), ".sql")
-		num, label, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration file %s: want NNNN_name.sql", name)
-		}
-		body, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: label, sql: string(body),
-			ownTables: strings.HasPrefix(strings.ReplaceAll(string(body), "\r\n", "\n"), ownTablesMarker)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("two migrations have version %d", ms[i].version)
-		}
+	ms := make([]migration, len(files))
+	for i, f := range files {
+		ms[i] = migration{version: f.Version, name: f.Name, sql: f.SQL,
+			ownTables: strings.HasPrefix(strings.ReplaceAll(f.SQL, "\r\n", "\n"), ownTablesMarker)}
 	}
 	return ms, nil
 }
