@@ -44,18 +44,11 @@ func cmdMigrate(ctx context.Context, args []string, e env) error {
 	if err := cf.parse(args); err != nil {
 		return err
 	}
-	cfg, _, err := cf.resolve(e, nil)
-	if err != nil {
-		return fmt.Errorf("configuration:\n  %w", indent(err))
-	}
-	db, err := openUsers(ctx, cfg.databaseURL)
+	cfg, db, err := openMigrated(ctx, cf, e)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	fmt.Fprintf(e.stdout, "database %s is up to date\n", redactURL(cfg.databaseURL))
 	return nil
 }
@@ -76,4 +69,22 @@ func cmdHash(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: %s (about %s per hash on this machine)\n", *alg, params, *target)
 	return nil
+}
+
+// openMigrated resolves the configuration of a command and opens its user
+// database with the tables created or checked.
+func openMigrated(ctx context.Context, cf commonFlags, e env) (*appConfig, userDB, error) {
+	cfg, _, err := cf.resolve(e, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("configuration:\n  %w", indent(err))
+	}
+	db, err := openUsers(ctx, cfg.databaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return cfg, db, nil
 }

@@ -54,18 +54,11 @@ func cmdUsers(ctx context.Context, args []string, e env) error {
 	if pwIn != nil && !*pwIn {
 		return usageError{"--password-stdin is required: the password is read from standard input, never from an argument"}
 	}
-	cfg, _, err := cf.resolve(e, nil)
-	if err != nil {
-		return fmt.Errorf("configuration:\n  %w", indent(err))
-	}
-	db, err := openUsers(ctx, cfg.databaseURL)
+	cfg, db, err := openMigrated(ctx, cf, e)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 
 	switch sub {
 	case "list":
@@ -78,11 +71,7 @@ func cmdUsers(ctx context.Context, args []string, e env) error {
 		}
 		return printUsersTable(e.stdout, users)
 	case "create":
-		pw, err := readPassword(e.stdin)
-		if err != nil {
-			return err
-		}
-		hash, err := cfg.hashers.Encode(pw)
+		hash, err := readPasswordHash(e.stdin, cfg)
 		if err != nil {
 			return err
 		}
@@ -108,11 +97,7 @@ func cmdUsers(ctx context.Context, args []string, e env) error {
 	case "revoke":
 		return cmdRevoke(ctx, cfg, u, e.stdout)
 	case "set-password":
-		pw, err := readPassword(e.stdin)
-		if err != nil {
-			return err
-		}
-		hash, err := cfg.hashers.Encode(pw)
+		hash, err := readPasswordHash(e.stdin, cfg)
 		if err != nil {
 			return err
 		}
@@ -127,6 +112,16 @@ func cmdUsers(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stdout, "user %s %sd\n", u.Username, sub)
 	}
 	return nil
+}
+
+// readPasswordHash reads the password from standard input and hashes it with
+// the preferred hasher.
+func readPasswordHash(r io.Reader, cfg *appConfig) (string, error) {
+	pw, err := readPassword(r)
+	if err != nil {
+		return "", err
+	}
+	return cfg.hashers.Encode(pw)
 }
 
 // readPassword reads the first line of standard input (without its line
