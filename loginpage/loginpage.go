@@ -5,9 +5,9 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
-	"path"
-	"strconv"
 	"strings"
+
+	"authing.dev/authing/internal/static"
 )
 
 //go:embed assets
@@ -50,46 +50,8 @@ func Handler(opts Options) http.Handler {
 	if err := tpl.Execute(&page, opts); err != nil {
 		panic("loginpage: " + err.Error()) // the embedded template is fixed
 	}
-	files := map[string]struct {
-		body []byte
-		typ  string
-	}{"": {page.Bytes(), "text/html; charset=utf-8"}}
-	for name, typ := range map[string]string{"login.js": "text/javascript; charset=utf-8", "login.css": "text/css; charset=utf-8"} {
-		b, err := assets.ReadFile("assets/" + name)
-		if err != nil {
-			panic("loginpage: " + err.Error())
-		}
-		files[name] = struct {
-			body []byte
-			typ  string
-		}{b, typ}
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := ""
-		if !strings.HasSuffix(r.URL.Path, "/") {
-			name = path.Base(r.URL.Path)
-		}
-		f, ok := files[name]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", f.typ)
-		h.Set("Content-Length", strconv.Itoa(len(f.body)))
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
-		w.WriteHeader(http.StatusOK)
-		if r.Method == http.MethodGet {
-			w.Write(f.body)
-		}
-	})
+	files := static.Files{"": {Body: page.Bytes(), Type: "text/html; charset=utf-8"}}
+	files.Add(assets, "assets/login.js", "text/javascript; charset=utf-8", "")
+	files.Add(assets, "assets/login.css", "text/css; charset=utf-8", "")
+	return static.Handler(files, csp, map[string]string{"X-Frame-Options": "DENY"})
 }

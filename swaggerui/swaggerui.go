@@ -5,9 +5,8 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
-	"path"
-	"strconv"
-	"strings"
+
+	"authing.dev/authing/internal/static"
 )
 
 //go:embed dist index.html init.js
@@ -28,11 +27,6 @@ type Options struct {
 const csp = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-type file struct {
-	body []byte
-	typ  string
-}
-
 // Handler serves Swagger UI at the path it is mounted on (ending in "/")
 // and its assets next to it.
 func Handler(opts Options) http.Handler {
@@ -44,9 +38,9 @@ func Handler(opts Options) http.Handler {
 	}
 	var page bytes.Buffer
 	template.Must(template.ParseFS(files, "index.html")).Execute(&page, opts)
-	served := map[string]file{"": {page.Bytes(), "text/html; charset=utf-8"}}
+	served := static.Files{"": {Body: page.Bytes(), Type: "text/html; charset=utf-8"}}
+	served.Add(files, "init.js", "text/javascript; charset=utf-8", "")
 	for name, typ := range map[string]string{
-		"init.js":                               "text/javascript; charset=utf-8",
 		"dist/swagger-ui-bundle.js":             "text/javascript; charset=utf-8",
 		"dist/swagger-ui.css":                   "text/css; charset=utf-8",
 		"dist/favicon-32x32.png":                "image/png",
@@ -54,41 +48,7 @@ func Handler(opts Options) http.Handler {
 		"dist/NOTICE":                           "text/plain; charset=utf-8",
 		"dist/swagger-ui-bundle.js.LICENSE.txt": "text/plain; charset=utf-8",
 	} {
-		b, err := files.ReadFile(name)
-		if err != nil {
-			panic("swaggerui: " + err.Error())
-		}
-		served[path.Base(name)] = file{b, typ}
+		served.Add(files, name, typ, "public, max-age=86400")
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := ""
-		if !strings.HasSuffix(r.URL.Path, "/") {
-			name = path.Base(r.URL.Path)
-		}
-		f, ok := served[name]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", f.typ)
-		h.Set("Content-Length", strconv.Itoa(len(f.body)))
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		if name == "" || name == "init.js" {
-			h.Set("Cache-Control", "no-cache")
-		} else {
-			h.Set("Cache-Control", "public, max-age=86400")
-		}
-		w.WriteHeader(http.StatusOK)
-		if r.Method == http.MethodGet {
-			w.Write(f.body)
-		}
-	})
+	return static.Handler(served, csp, nil)
 }
