@@ -21,7 +21,7 @@ import (
 )
 
 // TestMain lets the test binary stand in for the tool as the baseline's
-// child process (--baseline-process runs os.Executable).
+// child process (--baseline process runs os.Executable).
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "--serve-baseline" {
 		if err := serveBaseline(context.Background(), os.Stdout); err != nil {
@@ -112,7 +112,7 @@ func TestRun(t *testing.T) {
 	var out, logs bytes.Buffer
 	err := run(t.Context(), []string{"--url", url, "--username", "u", "--password", "pw-1",
 		"--duration", "300ms", "--warmup", "50ms", "--clients", "4", "--hash-clients", "2",
-		"--pid", strconv.Itoa(os.Getpid()), "--json", "-"}, &out, &logs)
+		"--pid", strconv.Itoa(os.Getpid()), "--baseline", "in-process", "--json", "-"}, &out, &logs)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, logs.String())
 	}
@@ -152,7 +152,7 @@ func TestRun_BaselineProcess(t *testing.T) {
 	url := startAuthing(t)
 	var out, logs bytes.Buffer
 	err := run(t.Context(), []string{"--url", url, "--username", "u", "--password", "pw-1", "--scenarios", "refresh",
-		"--duration", "200ms", "--warmup", "0", "--clients", "2", "--baseline-process", "--json", "-"}, &out, &logs)
+		"--duration", "200ms", "--warmup", "0", "--clients", "2", "--baseline", "process", "--json", "-"}, &out, &logs)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, logs.String())
 	}
@@ -160,7 +160,7 @@ func TestRun_BaselineProcess(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Config.Baseline != "child process" || len(rep.Results) != 2 {
+	if rep.Config.Baseline != "by a child process" || len(rep.Results) != 2 {
 		t.Fatalf("report: %+v %+v", rep.Config, rep.Results)
 	}
 	for _, r := range rep.Results {
