@@ -31,7 +31,10 @@ if [ "$fuzztime" != "0" ]; then
   for pkg in $(go list ./...); do
     for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
       echo "fuzz: $pkg $target ($fuzztime)"
-      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+      if ! out=$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" 2>&1); then
+        echo "$out" | grep -v '^20[0-9][0-9]/' | tail -40 >&2
+        exit 1
+      fi
     done
   done
 fi
