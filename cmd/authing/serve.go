@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"authing.dev/authing"
+	"authing.dev/authing/internal/statuswriter"
 	"authing.dev/authing/store/memstore"
 	"authing.dev/authing/store/redisstore"
 	"authing.dev/authing/userdb/postgres"
@@ -205,27 +206,6 @@ func readyHandler(log *slog.Logger, checks []readiness) http.HandlerFunc {
 	}
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
 // accessLog logs one line per request and gives the request its id: the
 // client's X-Request-Id when it is a plausible id, else a random one. The
 // id is echoed in the X-Request-Id response header and put in the request's
@@ -243,11 +223,11 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &statuswriter.Writer{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
+			slog.Int("status", rec.Status), slog.Duration("duration", time.Since(start)),
 			slog.String("client_ip", authing.ClientIP(r)))
 	})
 }
