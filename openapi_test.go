@@ -66,7 +66,7 @@ func (f *flakyStore) Put(ctx context.Context, k string, d authing.StoreData, ttl
 // {prefix}/openapi.json: its status must be documented for the operation and
 // its headers and body must match. The document cannot drift from the code.
 func TestOpenAPI_Contract(t *testing.T) {
-	clock := &fakeClock{now: time.Now()}
+	clock := authingtest.NewClock(time.Now())
 	users := &authingtest.Users{Clock: clock.Now}
 	ms := memstore.New(memstore.Options{Now: clock.Now})
 	t.Cleanup(func() { ms.Close() })

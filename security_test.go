@@ -75,7 +75,9 @@ func newSecServer(t testing.TB, cfg authing.Config, popts password.Options) *sec
 	return newSecServerAt(t, newSecClock(), cfg, popts)
 }
 
-func newSecClock() *fakeClock { return &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+func newSecClock() *fakeClock {
+	return authingtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+}
 
 // newSecServerAt is newSecServer on a given clock (that a limiter shares).
 func newSecServerAt(t testing.TB, clock *fakeClock, cfg authing.Config, popts password.Options) *secServer {

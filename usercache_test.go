@@ -36,7 +36,7 @@ type cacheFixture struct {
 
 func newCacheFixture(t *testing.T, cfg authing.Config) *cacheFixture {
 	t.Helper()
-	clock := &fakeClock{now: time.Unix(1767225600, 0)}
+	clock := authingtest.NewClock(time.Unix(1767225600, 0))
 	users := &countingUsers{Users: &authingtest.Users{Clock: clock.Now}}
 	cfg.SecretKey, cfg.Now = testSecret, clock.Now
 	store := memstore.New(memstore.Options{Now: clock.Now})

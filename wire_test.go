@@ -3,7 +3,6 @@ package authing_test
 import (
 	"context"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,22 +16,7 @@ import (
 const testSecret = "test-secret-key-of-at-least-32-characters"
 
 // fakeClock is a clock shared by the service, the store and the users.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+type fakeClock = authingtest.Clock
 
 // testServer is an in-process authing on the memory store and in-memory users.
 type testServer struct {
@@ -45,7 +29,7 @@ type testServer struct {
 
 func newTestServer(t testing.TB, cfg authing.Config, extra ...authing.Method) *testServer {
 	t.Helper()
-	clock := &fakeClock{now: time.Now()}
+	clock := authingtest.NewClock(time.Now())
 	users := &authingtest.Users{Clock: clock.Now}
 	store := memstore.New(memstore.Options{Now: clock.Now})
 	t.Cleanup(func() { store.Close() })

@@ -33,22 +33,7 @@ const (
 )
 
 // clock is the one clock of a test: service, store, method and provider.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = authingtest.Clock
 
 // env is authing (password + one OIDC method) on a loopback server, the
 // in-process provider, and a browser-like client that follows nothing by
@@ -108,7 +93,7 @@ func googleOn(op *oidctest.Provider, base string) oidc.Provider {
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := authingtest.NewClock(time.Now().UTC().Truncate(time.Second))
 	opOpts := oidctest.Options{ClientID: clientID, ClientSecret: clientSecret, Now: clk.Now}
 	var op *oidctest.Provider
 	if o.down {
